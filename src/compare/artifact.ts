@@ -1,0 +1,186 @@
+// An Artifact is a named, lazily readable byte source with file metadata: a file
+// on disk, a slice of a parent (a tar member inside a spilled stream), or a small
+// buffer. Nothing is read until a comparison needs it, and equal hashes stop it.
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { LimitError, truncated } from './errors.js';
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+export interface Metadata {
+  type: EntryType;
+  size: number;
+  /** Permission bits and set-id/sticky bits (07777), without the type bits. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  uname?: string;
+  gname?: string;
+  /** Seconds since the epoch; fractional where the format records more. */
+  mtime?: number;
+  /** Symlink target, or the path a hard link points to. */
+  linkTarget?: string;
+  devMajor?: number;
+  devMinor?: number;
+  xattrs?: Record<string, string>;
+  /** Format-specific fields that are compared too (zip extra fields, comments, ...). */
+  extra?: Record<string, string>;
+}
+
+export type ByteSource =
+  | { kind: 'buffer'; data: Buffer }
+  | { kind: 'file'; file: string; offset: number; length: number }
+  | { kind: 'empty' };
+
+const READ_CHUNK = 1 << 20;
+
+// Positional reads share one handle per file; closed by closeAllFiles() when a run ends.
+const handles = new Map<string, Promise<FileHandle>>();
+
+function handleFor(file: string): Promise<FileHandle> {
+  let h = handles.get(file);
+  if (!h) {
+    h = open(file, 'r');
+    handles.set(file, h);
+    h.catch(() => handles.delete(file));
+  }
+  return h;
+}
+
+export async function closeFile(file: string): Promise<void> {
+  const h = handles.get(file);
+  if (!h) return;
+  handles.delete(file);
+  await (await h).close().catch(() => undefined);
+}
+
+export async function closeAllFiles(): Promise<void> {
+  await Promise.all([...handles.keys()].map(closeFile));
+}
+
+export class Artifact {
+  private hash?: Promise<string>;
+
+  constructor(
+    /** The name shown in reports: the member path within its parent, or the file name given. */
+    readonly name: string,
+    /** Member path from the top artifact down to this one, for errors. */
+    readonly path: readonly string[],
+    readonly meta: Metadata,
+    readonly source: ByteSource,
+    /** Where a directory (or a top-level file) lives on disk. */
+    readonly fsPath?: string,
+  ) {}
+
+  static fromBuffer(name: string, data: Buffer, parentPath: readonly string[] = []): Artifact {
+    return new Artifact(name, [...parentPath, name], { type: 'file', size: data.length }, { kind: 'buffer', data });
+  }
+
+  get size(): number {
+    switch (this.source.kind) {
+      case 'buffer':
+        return this.source.data.length;
+      case 'file':
+        return this.source.length;
+      case 'empty':
+        return 0;
+    }
+  }
+
+  get hasBytes(): boolean {
+    return this.meta.type === 'file' || this.meta.type === 'hardlink';
+  }
+
+  /** A member of this artifact (its path continues this one's). */
+  member(name: string, meta: Metadata, source: ByteSource, fsPath?: string): Artifact {
+    return new Artifact(name, [...this.path, name], meta, source, fsPath);
+  }
+
+  /** Up to `length` bytes from `offset` (fewer at the end). */
+  async read(offset: number, length: number): Promise<Buffer> {
+    const size = this.size;
+    if (offset >= size || length <= 0) return Buffer.alloc(0);
+    const n = Math.min(length, size - offset);
+    const src = this.source;
+    switch (src.kind) {
+      case 'buffer':
+        return src.data.subarray(offset, offset + n);
+      case 'empty':
+        return Buffer.alloc(0);
+      case 'file': {
+        const fh = await handleFor(src.file);
+        const buf = Buffer.allocUnsafe(n);
+        let done = 0;
+        while (done < n) {
+          const { bytesRead } = await fh.read(buf, done, n - done, src.offset + offset + done);
+          if (bytesRead === 0) throw truncated(`Cannot read ${this.name}: file ends at ${src.offset + offset + done}, expected ${n - done} more bytes`);
+          done += bytesRead;
+        }
+        return buf;
+      }
+    }
+  }
+
+  /** Exactly `length` bytes at `offset`, or a typed error naming `what` was cut short. */
+  async readExact(offset: number, length: number, what: string): Promise<Buffer> {
+    if (offset < 0 || length < 0 || offset + length > this.size)
+      throw truncated(`Cannot read ${what} of ${this.name}: needs bytes ${offset}..${offset + length}, the data ends at ${this.size}`);
+    return this.read(offset, length);
+  }
+
+  /** A member whose bytes are `length` bytes of this artifact from `offset` (no copy). */
+  slice(name: string, meta: Metadata, offset: number, length: number): Artifact {
+    if (offset < 0 || length < 0 || offset + length > this.size)
+      throw truncated(`Cannot read member ${name} of ${this.name}: its ${length} bytes at offset ${offset} run past the end (${this.size})`);
+    const src = this.source;
+    const source: ByteSource =
+      src.kind === 'buffer'
+        ? { kind: 'buffer', data: src.data.subarray(offset, offset + length) }
+        : src.kind === 'file'
+          ? { kind: 'file', file: src.file, offset: src.offset + offset, length }
+          : { kind: 'empty' };
+    return this.member(name, meta, source);
+  }
+
+  head(length: number): Promise<Buffer> {
+    return this.read(0, length);
+  }
+
+  /** All bytes, refusing more than `limit` (a member this large belongs on disk, read as a stream). */
+  async readAll(limit: number): Promise<Buffer> {
+    if (this.size > limit) throw new LimitError('memory', `Cannot load ${this.name} into memory: ${this.size} bytes is over the ${limit}-byte limit`);
+    return this.read(0, this.size);
+  }
+
+  /** The bytes as chunks, never more than 1 MiB at once in memory. */
+  async *chunks(chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+    const size = this.size;
+    if (this.source.kind === 'buffer') {
+      for (let off = 0; off < size; off += chunkSize) yield this.source.data.subarray(off, off + chunkSize);
+      return;
+    }
+    for (let off = 0; off < size; off += chunkSize) yield await this.read(off, chunkSize);
+  }
+
+  stream(): Readable {
+    return Readable.from(this.chunks());
+  }
+
+  sha256(): Promise<string> {
+    this.hash ??= (async () => {
+      const h = createHash('sha256');
+      for await (const c of this.chunks()) h.update(c);
+      return h.digest('hex');
+    })();
+    return this.hash;
+  }
+}
+
+/** Same size and same SHA-256: the only way two artifacts are called identical. */
+export async function sameBytes(a: Artifact, b: Artifact): Promise<boolean> {
+  if (a.size !== b.size) return false;
+  if (a.source.kind === 'file' && b.source.kind === 'file' && a.source.file === b.source.file && a.source.offset === b.source.offset) return true;
+  const [ha, hb] = await Promise.all([a.sha256(), b.sha256()]);
+  return ha === hb;
+}

@@ -1,0 +1,125 @@
+// compare(): the recursive heart of the engine. Equal bytes stop at once; other
+// pairs are recognised and handed to their format, and anything a format cannot
+// read falls back to a hex dump with a comment saying why.
+import { lstat, readlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Artifact, closeAllFiles, sameBytes, type EntryType, type Metadata } from './artifact.js';
+import { Context, type CompareOptions } from './context.js';
+import { node, type Difference } from './difference.js';
+import { asReproveError, ReproveError } from './errors.js';
+import { binaryFormat, compareBinary } from '../formats/binary.js';
+import { recognise } from '../formats/registry.js';
+
+/** Compares two artifacts whose names are already set; null when identical. */
+export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
+  if (!a.hasBytes || !b.hasBytes) {
+    // Only the directories given as inputs are walked: the walk lists everything below them.
+    if (a.meta.type === 'dir' && b.meta.type === 'dir' && a.path.length <= 1) return compareRecognised(a, b, ctx, depth);
+    // Links, devices and type changes are differences of metadata, shown in the parent's listing.
+    return null;
+  }
+  if (await sameBytes(a, b)) return null;
+  if (depth >= ctx.limits.maxDepth) {
+    const d = await compareBinary(a, b, ctx);
+    d.comments.unshift(`Nesting deeper than ${ctx.limits.maxDepth} levels (--max-depth); compared as binary`);
+    d.kind = 'limit';
+    return d;
+  }
+  return compareRecognised(a, b, ctx, depth);
+}
+
+async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
+  const [fa, fb] = await Promise.all([recognise(a), recognise(b)]);
+  const format = fa === fb ? fa : binaryFormat;
+  try {
+    const d = await format.compare(a, b, ctx, depth + 1);
+    if (fa !== fb) d?.comments.unshift(`Format differs: ${fa.name} vs ${fb.name}`);
+    if (d) {
+      d.format ??= format.name;
+      return d;
+    }
+    if (a.meta.type === 'dir') return null;
+    // The format found nothing, yet the bytes differ: show them.
+    const fallback = await compareBinary(a, b, ctx);
+    fallback.comments.unshift(`No difference found by the ${format.name} comparison although the bytes differ; showing the binary difference`);
+    return fallback;
+  } catch (err) {
+    const e = asReproveError(err, a.path);
+    if (a.meta.type === 'dir') {
+      return node(a.name, b.name, { kind: 'artifact', comments: [`Cannot compare as ${format.name}: ${e.describe()}`] });
+    }
+    const fallback = await compareBinary(a, b, ctx);
+    fallback.comments.unshift(`Cannot compare as ${format.name}: ${e.describe()}; showing the binary difference`);
+    if (e.kind === 'limit') fallback.kind = 'limit';
+    return fallback;
+  }
+}
+
+function entryType(st: Awaited<ReturnType<typeof lstat>>): EntryType {
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return 'file';
+}
+
+/** An Artifact for a path on disk, with its metadata (links are not followed). */
+export async function artifactFromPath(path: string, name = path, parentPath: readonly string[] = []): Promise<Artifact> {
+  const st = await lstat(path);
+  const type = entryType(st);
+  const meta: Metadata = {
+    type,
+    size: type === 'file' ? st.size : 0,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtime: st.mtimeMs / 1000,
+  };
+  if (type === 'symlink') meta.linkTarget = await readlink(path);
+  if (type === 'char' || type === 'block') {
+    meta.devMajor = Math.floor(st.rdev / 256);
+    meta.devMinor = st.rdev % 256;
+  }
+  const source = type === 'file' ? ({ kind: 'file', file: path, offset: 0, length: st.size } as const) : ({ kind: 'empty' } as const);
+  return new Artifact(name, [...parentPath, name === path ? basename(path) : name], meta, source, path);
+}
+
+export interface CompareResult {
+  /** The difference tree, null when the inputs are identical. */
+  difference: Difference | null;
+  /** Limits that were reached, as stated in the report. */
+  limitsReached: string[];
+}
+
+/** Compares two files or directories on disk. The library's entry point. */
+export async function compare(path1: string, path2: string, options: CompareOptions = {}): Promise<CompareResult> {
+  const ctx = new Context(options);
+  try {
+    const [a, b] = await Promise.all([artifactFromPath(path1), artifactFromPath(path2)]).catch((e: unknown) => {
+      throw new ReproveError('io', `Cannot read input: ${(e as Error).message}`);
+    });
+    if (a.meta.type !== b.meta.type && (a.meta.type === 'dir' || b.meta.type === 'dir'))
+      throw new ReproveError('io', `Cannot compare a ${a.meta.type} with a ${b.meta.type}: ${path1}, ${path2}`);
+    let difference = await compareArtifacts(a, b, ctx, 0);
+    if (ctx.reportLimitHit) {
+      difference ??= node(path1, path2);
+      difference.comments.push(`Report size limit of ${ctx.limits.maxReportSize} bytes reached (--max-report-size); later diffs are left out`);
+    }
+    if (difference) {
+      difference.source1 = path1;
+      difference.source2 = path2;
+    }
+    return { difference, limitsReached: difference ? collectLimits(difference) : [] };
+  } finally {
+    await closeAllFiles();
+    ctx.dispose();
+  }
+}
+
+function collectLimits(d: Difference, out: string[] = []): string[] {
+  if (d.kind === 'limit') out.push(...d.comments);
+  for (const c of d.details) collectLimits(c, out);
+  return out;
+}

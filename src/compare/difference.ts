@@ -1,0 +1,87 @@
+// The Difference tree: diffoscope's shape (source1, source2, unified_diff,
+// comments, details) so its JSON is diffoscope's, plus reprove's structured
+// additions that the verdict and explain stages read instead of parsing text.
+import { unifiedDiff, type DiffOptions } from './text-diff.js';
+
+/** What a text diff needs from the run: options and the report budget. */
+export interface DiffBudget {
+  readonly diffOptions: DiffOptions;
+  chargeReport(bytes: number): boolean;
+}
+
+/** One structured field that differs: a header field, a member's mtime, ... */
+export interface FieldChange {
+  /** Member path inside the container, when the change is about a member. */
+  member?: string;
+  field: string;
+  value1?: string;
+  value2?: string;
+}
+
+export interface Difference {
+  source1: string;
+  source2: string;
+  comments: string[];
+  unifiedDiff?: string;
+  details: Difference[];
+  hasInternalLinenos?: boolean;
+  /** What this node is about; lets policies and detectors find things without parsing names. */
+  kind?: DifferenceKind;
+  /** Format of the artifacts this node compares (set on member nodes). */
+  format?: string;
+  changes?: FieldChange[];
+}
+
+export type DifferenceKind =
+  | 'artifact' // a file or member, its children say how it differs
+  | 'file-list' // listing of a container's members with their metadata
+  | 'metadata' // file metadata (mode, owner, mtime, ...)
+  | 'header' // format header fields
+  | 'content' // textual content
+  | 'binary' // hex dump fallback
+  | 'order' // member order
+  | 'limit'; // a limit was reached
+
+export function node(source1: string, source2: string = source1, init: Partial<Difference> = {}): Difference {
+  return { source1, source2, comments: [], details: [], ...init };
+}
+
+/** A leaf with the unified diff of two texts, or null when they are equal. */
+export async function textDifference(
+  ctx: DiffBudget,
+  source1: string,
+  source2: string,
+  text1: string,
+  text2: string,
+  init: Partial<Difference> = {},
+): Promise<Difference | null> {
+  if (text1 === text2) return null;
+  const d = node(source1, source2, { kind: 'content', ...init });
+  if (!ctx.chargeReport(0)) {
+    d.comments.push('Diff left out: report size limit reached (--max-report-size)');
+    return d;
+  }
+  const diff = await unifiedDiff(text1, text2, ctx.diffOptions);
+  if (!ctx.chargeReport(diff.text.length)) {
+    d.comments.push(`Diff of ${diff.text.length} bytes left out: report size limit reached (--max-report-size)`);
+    return d;
+  }
+  d.unifiedDiff = diff.text;
+  if (diff.truncated) d.comments.push(diff.truncated);
+  return d;
+}
+
+/** A group of children (and comments), or null when there is nothing in it. */
+export function group(source1: string, source2: string, details: (Difference | null)[], init: Partial<Difference> = {}): Difference | null {
+  const kept = details.filter((d): d is Difference => d !== null);
+  const comments = init.comments ?? [];
+  if (kept.length === 0 && comments.length === 0 && !init.unifiedDiff && !init.changes?.length) return null;
+  return node(source1, source2, { kind: 'artifact', ...init, details: kept, comments });
+}
+
+/** Every node of the tree, depth first, with the chain of source1 names that leads to it. */
+export function* walk(d: Difference, path: string[] = []): Generator<[Difference, string[]]> {
+  const here = [...path, d.source1];
+  yield [d, here];
+  for (const c of d.details) yield* walk(c, here);
+}

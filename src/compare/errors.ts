@@ -1,0 +1,67 @@
+// Typed errors of the engine. Every one carries the member path it happened in,
+// so a report (or a crash message) says where inside a nested artifact it failed.
+
+export type ErrorKind =
+  | 'malformed' // the bytes do not follow the format
+  | 'truncated' // the bytes end before the format says they do
+  | 'limit' // a configured limit was reached
+  | 'unsupported' // a valid feature reprove does not read
+  | 'tool' // an external tool failed or is missing
+  | 'io'; // reading the input failed
+
+export class ReproveError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly memberPath: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'ReproveError';
+  }
+
+  /** The same error, located at `path` when it was raised without a location. */
+  at(path: readonly string[]): ReproveError {
+    if (this.memberPath.length > 0) return this;
+    const located = new ReproveError(this.kind, this.message, path);
+    located.stack = this.stack;
+    return located;
+  }
+
+  describe(): string {
+    const where = this.memberPath.length > 0 ? ` (in ${this.memberPath.join(' -> ')})` : '';
+    return `${this.message}${where}`;
+  }
+}
+
+export function malformed(message: string): ReproveError {
+  return new ReproveError('malformed', message);
+}
+
+export function truncated(message: string): ReproveError {
+  return new ReproveError('truncated', message);
+}
+
+export class LimitError extends ReproveError {
+  constructor(
+    readonly limit: string,
+    message: string,
+    memberPath: readonly string[] = [],
+  ) {
+    super('limit', message, memberPath);
+    this.name = 'LimitError';
+  }
+  override at(path: readonly string[]): ReproveError {
+    if (this.memberPath.length > 0) return this;
+    return new LimitError(this.limit, this.message, path);
+  }
+}
+
+/** Any thrown value as a ReproveError located at `path`. */
+export function asReproveError(err: unknown, path: readonly string[]): ReproveError {
+  if (err instanceof ReproveError) return err.at(path);
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const kind: ErrorKind =
+    err instanceof RangeError ? 'malformed' : typeof code === 'string' && code.startsWith('E') ? 'io' : 'malformed';
+  return new ReproveError(kind, message, path);
+}

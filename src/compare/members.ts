@@ -1,0 +1,235 @@
+// Comparing two containers: their listings (names, metadata, order) as a "file
+// list" diff, then member pairs, matched by path and, for what is left, by content
+// similarity (reported as renames, as diffoscope does with fuzzy hashes).
+import type { Artifact, Metadata } from './artifact.js';
+import type { Context } from './context.js';
+import { textDifference, type Difference, type FieldChange } from './difference.js';
+import { mapLimited } from './semaphore.js';
+import { compareArtifacts } from './compare.js';
+import { similarity, sketch } from './similarity.js';
+
+const TYPE_CHAR: Record<Metadata['type'], string> = {
+  file: '-',
+  dir: 'd',
+  symlink: 'l',
+  hardlink: 'h',
+  char: 'c',
+  block: 'b',
+  fifo: 'p',
+  socket: 's',
+};
+
+export function modeString(meta: Metadata): string {
+  const m = meta.mode ?? 0;
+  const rwx = (shift: number, special: number, ch: string) =>
+    ((m >> shift) & 4 ? 'r' : '-') +
+    ((m >> shift) & 2 ? 'w' : '-') +
+    (m & special ? ((m >> shift) & 1 ? ch : ch.toUpperCase()) : (m >> shift) & 1 ? 'x' : '-');
+  return TYPE_CHAR[meta.type] + rwx(6, 0o4000, 's') + rwx(3, 0o2000, 's') + rwx(0, 0o1000, 't');
+}
+
+export function formatTime(seconds: number): string {
+  if (!Number.isFinite(seconds)) return String(seconds);
+  const ms = Math.round(seconds * 1000);
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return `@${seconds}`;
+  const iso = d.toISOString(); // 2020-01-01T00:00:00.000Z
+  const frac = seconds % 1 !== 0 ? `.${String(Math.round((seconds % 1) * 1e6)).padStart(6, '0')}` : '';
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac}`;
+}
+
+/** One line of a file list: what `tar -tv` would show, with every field the format has. */
+export function listingLine(m: Artifact): string {
+  const meta = m.meta;
+  const parts = [meta.mode !== undefined ? modeString(meta) : TYPE_CHAR[meta.type]];
+  if (meta.uid !== undefined || meta.gid !== undefined) parts.push(`${meta.uid ?? '?'}/${meta.gid ?? '?'}`);
+  if (meta.uname !== undefined || meta.gname !== undefined) parts.push(`${meta.uname ?? ''}/${meta.gname ?? ''}`);
+  if (meta.type === 'char' || meta.type === 'block') parts.push(`${meta.devMajor ?? 0},${meta.devMinor ?? 0}`);
+  else parts.push(String(meta.size).padStart(10));
+  if (meta.mtime !== undefined) parts.push(formatTime(meta.mtime));
+  let line = parts.join(' ') + ' ' + m.name;
+  if (meta.linkTarget !== undefined) line += (meta.type === 'hardlink' ? ' link to ' : ' -> ') + meta.linkTarget;
+  const extras: string[] = [];
+  for (const [k, v] of Object.entries(meta.xattrs ?? {})) extras.push(`xattr ${k}=${v}`);
+  for (const [k, v] of Object.entries(meta.extra ?? {})) extras.push(`${k}=${v}`);
+  if (extras.length) line += ` [${extras.join(', ')}]`;
+  return line;
+}
+
+const META_FIELDS = ['type', 'mode', 'uid', 'gid', 'uname', 'gname', 'size', 'mtime', 'linkTarget', 'devMajor', 'devMinor'] as const;
+
+/** The metadata fields that differ between two members. */
+export function metadataChanges(a: Artifact, b: Artifact): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const f of META_FIELDS) {
+    const va = a.meta[f];
+    const vb = b.meta[f];
+    if (va !== vb) {
+      const show = (v: unknown) => (v === undefined ? undefined : f === 'mode' ? (v as number).toString(8).padStart(4, '0') : f === 'mtime' ? formatTime(v as number) : String(v));
+      out.push({ member: a.name, field: f, value1: show(va), value2: show(vb) });
+    }
+  }
+  for (const [kind, ra, rb] of [
+    ['xattr', a.meta.xattrs ?? {}, b.meta.xattrs ?? {}],
+    ['extra', a.meta.extra ?? {}, b.meta.extra ?? {}],
+  ] as const) {
+    for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) if (ra[k] !== rb[k]) out.push({ member: a.name, field: `${kind}:${k}`, value1: ra[k], value2: rb[k] });
+  }
+  return out;
+}
+
+export interface ContainerOptions {
+  /** Formats the file-list line of a member (default: listingLine). */
+  listing?: (m: Artifact) => string;
+  /** Name of the listing node (default "file list", as diffoscope). */
+  listName?: string;
+}
+
+interface Pair {
+  a: Artifact;
+  b: Artifact;
+  comment?: string;
+}
+
+/** Keys members by path; repeated paths get an occurrence suffix so none is lost. */
+function keyed(members: Artifact[]): Map<string, Artifact> {
+  const out = new Map<string, Artifact>();
+  for (const m of members) {
+    let key = m.name;
+    for (let n = 2; out.has(key); n++) key = `${m.name}\u0000${n}`;
+    out.set(key, m);
+  }
+  return out;
+}
+
+/** Whether the members both sides share appear in a different relative order. */
+function orderDiffers(ka: Map<string, Artifact>, kb: Map<string, Artifact>): boolean {
+  const common = [...ka.keys()].filter((k) => kb.has(k));
+  const posB = new Map<string, number>();
+  let i = 0;
+  for (const k of kb.keys()) posB.set(k, i++);
+  let last = -1;
+  for (const k of common) {
+    const p = posB.get(k)!;
+    if (p < last) return true;
+    last = p;
+  }
+  return false;
+}
+
+async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  const candA = onlyA.filter((m) => m.hasBytes);
+  const candB = onlyB.filter((m) => m.hasBytes);
+  if (candA.length === 0 || candB.length === 0) return pairs;
+  if (candA.length > ctx.limits.maxFuzzyCandidates || candB.length > ctx.limits.maxFuzzyCandidates) return pairs;
+  // Identical content first, then similar content.
+  const byHash = new Map<string, Artifact[]>();
+  for (const m of candB) {
+    const h = await m.sha256();
+    byHash.set(h, [...(byHash.get(h) ?? []), m]);
+  }
+  const takenB = new Set<Artifact>();
+  const restA: Artifact[] = [];
+  for (const m of candA) {
+    const same = byHash.get(await m.sha256())?.find((x) => !takenB.has(x));
+    if (same) {
+      takenB.add(same);
+      pairs.push({ a: m, b: same, comment: 'Files identical despite different names' });
+    } else restA.push(m);
+  }
+  const restB = candB.filter((m) => !takenB.has(m));
+  if (ctx.limits.fuzzyThreshold <= 0 || restA.length === 0 || restB.length === 0) return pairs;
+  const sa = await Promise.all(restA.map((m) => sketch(m)));
+  const sb = await Promise.all(restB.map((m) => sketch(m)));
+  for (let i = 0; i < restA.length; i++) {
+    if (!sa[i]) continue;
+    let best = -1;
+    let bestScore = 0;
+    for (let j = 0; j < restB.length; j++) {
+      if (takenB.has(restB[j]!) || !sb[j]) continue;
+      const s = similarity(sa[i]!, sb[j]!);
+      if (s > bestScore) {
+        bestScore = s;
+        best = j;
+      }
+    }
+    if (best >= 0 && bestScore >= ctx.limits.fuzzyThreshold) {
+      takenB.add(restB[best]!);
+      pairs.push({ a: restA[i]!, b: restB[best]!, comment: `Files ${Math.round(bestScore)}% similar despite different names` });
+    }
+  }
+  return pairs;
+}
+
+/**
+ * The details of two containers: a file-list diff when names, metadata or order
+ * differ, then one node per member pair whose content differs.
+ */
+export async function compareMembers(
+  membersA: Artifact[],
+  membersB: Artifact[],
+  ctx: Context,
+  depth: number,
+  opts: ContainerOptions = {},
+): Promise<{ details: Difference[]; comments: string[] }> {
+  const la = membersA.filter((m) => !ctx.isExcluded(m.name));
+  const lb = membersB.filter((m) => !ctx.isExcluded(m.name));
+  const listing = opts.listing ?? listingLine;
+  const ka = keyed(la);
+  const kb = keyed(lb);
+
+  const pairs: Pair[] = [];
+  if (la.length === 1 && lb.length === 1) pairs.push({ a: la[0]!, b: lb[0]! });
+  else {
+    for (const [k, m] of ka) {
+      const o = kb.get(k);
+      if (o) pairs.push({ a: m, b: o });
+    }
+    const onlyA = [...ka].filter(([k]) => !kb.has(k)).map(([, m]) => m);
+    const onlyB = [...kb].filter(([k]) => !ka.has(k)).map(([, m]) => m);
+    pairs.push(...(await fuzzyPairs(onlyA, onlyB, ctx)));
+  }
+
+  const changes: FieldChange[] = [];
+  for (const p of pairs) changes.push(...metadataChanges(p.a, p.b));
+  const pairedA = new Set(pairs.map((p) => p.a));
+  const pairedB = new Set(pairs.map((p) => p.b));
+  for (const m of la) if (!pairedA.has(m)) changes.push({ member: m.name, field: 'present', value1: 'yes', value2: undefined });
+  for (const m of lb) if (!pairedB.has(m)) changes.push({ member: m.name, field: 'present', value1: undefined, value2: 'yes' });
+  if (orderDiffers(ka, kb)) changes.push({ field: 'order', value1: la.map((m) => m.name).join('\n'), value2: lb.map((m) => m.name).join('\n') });
+
+  const details: Difference[] = [];
+  const listA = la.map(listing).join('\n') + (la.length ? '\n' : '');
+  const listB = lb.map(listing).join('\n') + (lb.length ? '\n' : '');
+  const listDiff = await textDifference(ctx, opts.listName ?? 'file list', opts.listName ?? 'file list', listA, listB, { kind: 'file-list' });
+  if (listDiff) {
+    if (changes.some((c) => c.field === 'order')) listDiff.comments.push('Members are in a different order');
+    listDiff.changes = changes;
+    details.push(listDiff);
+  }
+
+  ctx.progress?.total(pairs.length);
+  const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
+    const d = await compareArtifacts(p.a, p.b, ctx, depth);
+    ctx.progress?.advance(1, p.a.name);
+    if (p.comment) {
+      const out = d ?? { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' as const };
+      out.comments.unshift(p.comment);
+      return out;
+    }
+    return d;
+  });
+  for (const r of results) if (r) details.push(r);
+  return { details, comments: unsafeNames([...la, ...lb]) };
+}
+
+/** Names that would land outside an extraction directory. Reported, never followed: reprove extracts nothing by name. */
+export function unsafeNames(members: Artifact[]): string[] {
+  const seen = new Set<string>();
+  for (const m of members) {
+    const n = m.name;
+    if (n.startsWith('/') || n.split('/').includes('..')) seen.add(n);
+  }
+  return [...seen].slice(0, 20).map((n) => `Member name ${JSON.stringify(n)} is absolute or contains "..": it points outside the archive`);
+}

@@ -1,0 +1,119 @@
+// The fallback for bytes no format reads: a hex dump diff in xxd's layout, as
+// diffoscope shows. Equal-size inputs are compared row by row without building
+// the whole dump; others are dumped (up to HEXDUMP_INPUT bytes) and line-diffed.
+import type { Artifact } from '../compare/artifact.js';
+import type { Context } from '../compare/context.js';
+import { node, textDifference, type Difference } from '../compare/difference.js';
+import type { Format } from './format.js';
+
+const ROW = 16;
+const HEXDUMP_INPUT = 4 << 20;
+const CHUNK = 1 << 20;
+
+export function hexRow(buf: Buffer, offset: number, start: number, end: number): string {
+  let hex = '';
+  let ascii = '';
+  for (let i = start; i < start + ROW; i++) {
+    if (i < end) {
+      const b = buf[i]!;
+      hex += b.toString(16).padStart(2, '0');
+      ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+    } else hex += '  ';
+    if ((i - start) % 2 === 1) hex += ' ';
+  }
+  return `${offset.toString(16).padStart(8, '0')}: ${hex} ${ascii}`;
+}
+
+export function hexDump(buf: Buffer, base = 0): string {
+  const lines: string[] = [];
+  for (let i = 0; i < buf.length; i += ROW) lines.push(hexRow(buf, base + i, i, Math.min(buf.length, i + ROW)));
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** Rows that differ between two equal-size artifacts, found chunk by chunk. */
+async function differingRows(a: Artifact, b: Artifact, max: number): Promise<{ rows: number[]; more: boolean }> {
+  const rows: number[] = [];
+  for (let off = 0; off < a.size; off += CHUNK) {
+    const [ca, cb] = await Promise.all([a.read(off, CHUNK), b.read(off, CHUNK)]);
+    if (ca.equals(cb)) continue;
+    for (let r = 0; r < ca.length; r += ROW) {
+      if (ca.compare(cb, r, r + ROW, r, r + ROW) !== 0) {
+        if (rows.length >= max) return { rows, more: true };
+        rows.push((off + r) / ROW);
+      }
+    }
+  }
+  return { rows, more: false };
+}
+
+async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ text: string; comments: string[] }> {
+  const context = ctx.diffOptions.context;
+  const maxBlock = ctx.diffOptions.maxBlockLines;
+  const { rows, more } = await differingRows(a, b, 64 * maxBlock);
+  const out: string[] = [];
+  const comments: string[] = [];
+  const totalRows = Math.ceil(a.size / ROW);
+  const rowText = async (art: Artifact, r: number) => {
+    const buf = await art.read(r * ROW, ROW);
+    return hexRow(buf, r * ROW, 0, buf.length);
+  };
+  let i = 0;
+  let removed = 0;
+  while (i < rows.length) {
+    let j = i;
+    while (j + 1 < rows.length && rows[j + 1]! - rows[j]! <= 2 * context) j++;
+    const start = Math.max(0, rows[i]! - context);
+    const end = Math.min(totalRows, rows[j]! + context + 1);
+    const len = end - start;
+    out.push(`@@ -${start + 1},${len} +${start + 1},${len} @@`);
+    const changed = new Set(rows.slice(i, j + 1));
+    for (let r = start; r < end; ) {
+      if (!changed.has(r)) {
+        out.push(' ' + (await rowText(a, r)));
+        r++;
+        continue;
+      }
+      let e = r;
+      while (e < end && changed.has(e)) e++;
+      for (const [art, sign] of [
+        [a, '-'],
+        [b, '+'],
+      ] as const) {
+        for (let k = r; k < e; k++) {
+          if (k - r < maxBlock) out.push(sign + (await rowText(art, k)));
+        }
+        if (e - r > maxBlock) {
+          out.push(`${sign}[ ${e - r - maxBlock} lines removed ]`);
+          removed += e - r - maxBlock;
+        }
+      }
+      r = e;
+    }
+    i = j + 1;
+  }
+  if (removed) comments.push(`${removed} lines removed from diff blocks longer than ${maxBlock} lines (--max-diff-block-lines)`);
+  if (more) comments.push(`Only the first ${rows.length} differing rows of 16 bytes are shown`);
+  return { text: out.join('\n') + '\n', comments };
+}
+
+/** Hex dump diff of two artifacts; always a node, since the bytes differ. */
+export async function compareBinary(a: Artifact, b: Artifact, ctx: Context): Promise<Difference> {
+  if (a.size === b.size && a.size > 0) {
+    const d = node(a.name, b.name, { kind: 'binary' });
+    const { text, comments } = await sameSizeDiff(a, b, ctx);
+    if (ctx.chargeReport(text.length)) d.unifiedDiff = text;
+    else d.comments.push('Hex dump left out: report size limit reached (--max-report-size)');
+    d.comments.push(...comments);
+    return d;
+  }
+  const [ba, bb] = await Promise.all([a.read(0, HEXDUMP_INPUT), b.read(0, HEXDUMP_INPUT)]);
+  const d = (await textDifference(ctx, a.name, b.name, hexDump(ba), hexDump(bb), { kind: 'binary' })) ?? node(a.name, b.name, { kind: 'binary' });
+  if (a.size > HEXDUMP_INPUT || b.size > HEXDUMP_INPUT) d.comments.push(`Hex dump limited to the first ${HEXDUMP_INPUT} bytes of ${a.size} and ${b.size}`);
+  if (ba.equals(bb)) d.comments.push(`Sizes differ: ${a.size} vs ${b.size} bytes`);
+  return d;
+}
+
+export const binaryFormat: Format = {
+  name: 'binary',
+  compare: (a, b, ctx) => compareBinary(a, b, ctx),
+};

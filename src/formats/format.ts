@@ -1,0 +1,24 @@
+// What a format module provides. Each file in src/formats/ exports one Format,
+// and formats/registry.ts lists them in the order they are tried.
+import type { Artifact } from '../compare/artifact.js';
+import type { Context } from '../compare/context.js';
+import type { Difference } from '../compare/difference.js';
+
+/** How many leading bytes recognition may look at. */
+export const HEAD_SIZE = 4096;
+
+export interface Format {
+  /** Short lower-case name, shown in reports and used by policies. */
+  readonly name: string;
+  /** Recognises the format by its first bytes (at most HEAD_SIZE). */
+  magic?(head: Buffer, artifact: Artifact): boolean;
+  /** Recognises the format by the member's name, when no format's magic matched. */
+  readonly fileName?: RegExp;
+  /**
+   * Compares two artifacts of this format whose bytes differ. Returns the node for
+   * the pair (source1 = a.name) with what differs, or null if this format sees no
+   * difference (compare() then adds the binary fallback: different bytes are
+   * never reported identical). Throws ReproveError when the bytes are unreadable.
+   */
+  compare(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null>;
+}

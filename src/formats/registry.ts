@@ -1,0 +1,42 @@
+// The ordered list of formats. Recognition tries every format's magic in this
+// order, then file names, then falls back to binary: a new format is one file
+// plus one line here.
+import type { Artifact } from '../compare/artifact.js';
+import { arFormat } from './ar.js';
+import { binaryFormat } from './binary.js';
+import { bzip2Format } from './bzip2.js';
+import { cpioFormat } from './cpio.js';
+import { debFormat } from './deb.js';
+import { directoryFormat } from './directory.js';
+import { HEAD_SIZE, type Format } from './format.js';
+import { gzipFormat } from './gzip.js';
+import { jsonFormat } from './json.js';
+import { tarFormat } from './tar.js';
+import { textFormat } from './text.js';
+import { xzFormat } from './xz.js';
+import { zipFormat } from './zip.js';
+import { zstdFormat } from './zstd.js';
+
+/** Most specific first: a .deb is an ar archive, JSON is text. */
+export const formats: readonly Format[] = [
+  gzipFormat,
+  bzip2Format,
+  xzFormat,
+  zstdFormat,
+  debFormat,
+  arFormat,
+  tarFormat,
+  cpioFormat,
+  zipFormat,
+  jsonFormat,
+  textFormat,
+];
+
+/** The format of an artifact: by magic bytes first, by name second, else binary. */
+export async function recognise(a: Artifact): Promise<Format> {
+  if (a.meta.type === 'dir') return directoryFormat;
+  const head = await a.head(HEAD_SIZE);
+  for (const f of formats) if (f.magic?.(head, a)) return f;
+  for (const f of formats) if (f.fileName?.test(a.name)) return f;
+  return binaryFormat;
+}

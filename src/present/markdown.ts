@@ -1,0 +1,30 @@
+// Markdown report: one heading per member, comments as quotes, diffs fenced.
+import type { Difference } from '../compare/difference.js';
+
+function escapeInline(s: string): string {
+  return s.replace(/([\\`*_{}[\]<>()#+!|~-])/g, '\\$1');
+}
+
+/** A fence longer than any backtick run inside the text, so untrusted diffs cannot close it. */
+function fence(text: string): string {
+  let longest = 2;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return '`'.repeat(longest + 1);
+}
+
+export function renderMarkdown(root: Difference): string {
+  const out: string[] = [];
+  const visit = (d: Difference, depth: number) => {
+    const level = '#'.repeat(Math.min(6, depth + 1));
+    const title = d.source1 === d.source2 ? escapeInline(d.source1) : `${escapeInline(d.source1)} vs ${escapeInline(d.source2)}`;
+    out.push(`${level} ${title}`, '');
+    for (const c of d.comments) out.push(`> ${escapeInline(c).replace(/\n/g, '\n> ')}`, '');
+    if (d.unifiedDiff) {
+      const f = fence(d.unifiedDiff);
+      out.push(`${f}diff`, d.unifiedDiff.replace(/\n$/, ''), f, '');
+    }
+    for (const c of d.details) visit(c, depth + 1);
+  };
+  visit(root, 0);
+  return out.join('\n');
+}

@@ -1,0 +1,27 @@
+// The text report, in diffoscope's layout: "├── member", "│┄ comment",
+// unified diffs indented by "│ " per level.
+import type { Difference } from '../compare/difference.js';
+
+const PREFIX = '│ ';
+
+export function renderText(root: Difference): string {
+  const out: string[] = [];
+  const emit = (text: string, indent: string) => {
+    for (const line of text.replace(/\n$/, '').split('\n')) out.push(indent + line);
+  };
+  const visit = (d: Difference, depth: number) => {
+    const indent = PREFIX.repeat(Math.max(0, depth - 1));
+    if (depth === 0) {
+      out.push(`--- ${d.source1}`, `+++ ${d.source2}`);
+    } else if (d.source1 === d.source2) {
+      out.push(`${indent}├── ${d.source1}`);
+    } else {
+      out.push(`${indent}│   --- ${d.source1}`, `${indent}├── +++ ${d.source2}`);
+    }
+    for (const c of d.comments) emit(c, `${indent}│┄ `);
+    if (d.unifiedDiff) emit(d.unifiedDiff, PREFIX.repeat(depth));
+    for (const c of d.details) visit(c, depth + 1);
+  };
+  visit(root, 0);
+  return out.join('\n') + '\n';
+}
