@@ -43,7 +43,7 @@ export function listingLine(m: Artifact): string {
   const meta = m.meta;
   const parts = [meta.mode !== undefined ? modeString(meta) : TYPE_CHAR[meta.type]];
   if (meta.uid !== undefined || meta.gid !== undefined) parts.push(`${meta.uid ?? '?'}/${meta.gid ?? '?'}`);
-  if (meta.uname !== undefined || meta.gname !== undefined) parts.push(`${meta.uname ?? ''}/${meta.gname ?? ''}`);
+  if (meta.uname || meta.gname) parts.push(`${meta.uname ?? ''}/${meta.gname ?? ''}`);
   if (meta.type === 'char' || meta.type === 'block') parts.push(`${meta.devMajor ?? 0},${meta.devMinor ?? 0}`);
   else parts.push(String(meta.size).padStart(10));
   if (meta.mtime !== undefined) parts.push(formatTime(meta.mtime));

@@ -1,0 +1,90 @@
+// Shared test utilities: scratch directories, running real tools, running the
+// CLI, and reading the member paths of a diffoscope-style JSON report.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
+
+/** A scratch directory removed when the test ends. */
+export function workdir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reprove-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a shell script in `cwd` with a fixed time zone and locale; throws on failure. */
+export function sh(cwd: string, script: string, env: Record<string, string> = {}): string {
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd,
+    env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8', ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+}
+
+export function haveCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function reprove(args: string[], cwd?: string): CliRun {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 512 << 20, env: { ...process.env, TZ: 'UTC' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export type JsonNode = {
+  source1: string;
+  source2: string;
+  unified_diff?: string | null;
+  comments?: string[];
+  details?: JsonNode[];
+  [k: string]: unknown;
+};
+
+/** reprove's JSON report of A vs B (and its exit status). */
+export function reproveJson(a: string, b: string, extra: string[] = []): { code: number | null; json: JsonNode | null; stderr: string } {
+  const r = reprove(['diff', '--json', '-', ...extra, a, b]);
+  return { code: r.code, json: r.stdout.trim() ? (JSON.parse(r.stdout) as JsonNode) : null, stderr: r.stderr };
+}
+
+/** diffoscope's JSON report of A vs B. */
+export function diffoscopeJson(a: string, b: string): JsonNode | null {
+  const r = spawnSync('diffoscope', ['--json', '-', '--no-default-limits', a, b], { encoding: 'utf8', maxBuffer: 512 << 20, env: { ...process.env, TZ: 'UTC' } });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`diffoscope failed: ${r.stderr}`);
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as JsonNode) : null;
+}
+
+/**
+ * Names of nodes that are views of an artifact rather than members of it:
+ * listings, headers, tool outputs. Both tools' are here so that member paths
+ * of a reprove report and a diffoscope report can be compared.
+ */
+export function isPseudoNode(name: string): boolean {
+  return (
+    /^(file list|filetype from file\(1\)|metadata|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|control\.tar.* header|debian-binary header)$/.test(name) ||
+    / \{\}$/.test(name)
+  );
+}
+
+/** The set of member paths ("a.tar/./x.txt") that a report says differ. */
+export function memberPaths(root: JsonNode | null): Set<string> {
+  const out = new Set<string>();
+  const visit = (d: JsonNode, path: string[]) => {
+    for (const c of d.details ?? []) {
+      if (isPseudoNode(c.source1)) continue;
+      const here = [...path, c.source1];
+      out.add(here.join(' / '));
+      visit(c, here);
+    }
+  };
+  if (root) visit(root, []);
+  return out;
+}
