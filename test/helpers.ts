@@ -1,7 +1,7 @@
 // Shared test utilities: scratch directories, running real tools, running the
 // CLI, and reading the member paths of a diffoscope-style JSON report.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -69,12 +69,12 @@ export function diffoscopeJson(a: string, b: string): JsonNode | null {
  */
 export function isPseudoNode(name: string): boolean {
   return (
-    /^(file list|filetype from file\(1\)|metadata|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|control\.tar.* header|debian-binary header)$/.test(name) ||
+    /^(file list|filetype from file\(1\)|metadata|Pretty-printed|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|control\.tar.* header|debian-binary header)$/.test(name) ||
     / \{\}$/.test(name)
   );
 }
 
-/** The set of member paths ("a.tar/./x.txt") that a report says differ. */
+/** The set of member paths ("a.tar / ./x.txt") that a report says differ. */
 export function memberPaths(root: JsonNode | null): Set<string> {
   const out = new Set<string>();
   const visit = (d: JsonNode, path: string[]) => {
@@ -86,5 +86,20 @@ export function memberPaths(root: JsonNode | null): Set<string> {
     }
   };
   if (root) visit(root, []);
+  return out;
+}
+
+/**
+ * For two directories: the paths, relative to the first root, of the files (not
+ * directories) a report names. diffoscope nests directories and names members by
+ * full path; reprove lists them flat by relative path.
+ */
+export function directoryFilePaths(root: JsonNode | null, dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const p of memberPaths(root)) {
+    const last = p.split(' / ').pop()!;
+    const rel = last.startsWith(dir + '/') ? last.slice(dir.length + 1) : last;
+    if (!statSync(join(dir, rel), { throwIfNoEntry: false })?.isDirectory()) out.add(rel);
+  }
   return out;
 }

@@ -83,6 +83,30 @@ export interface ContainerOptions {
   listing?: (m: Artifact) => string;
   /** Name of the listing node (default "file list", as diffoscope). */
   listName?: string;
+  /**
+   * Give each member whose metadata differs a node of its own with a "metadata"
+   * child, as diffoscope does for directories on disk (for archives the file
+   * list alone shows metadata, as in diffoscope).
+   */
+  metadataNodes?: boolean;
+}
+
+/** The metadata of a member as "field: value" lines. */
+function metadataText(m: Artifact): string {
+  const meta = m.meta;
+  const lines = [`type: ${meta.type}`];
+  if (meta.mode !== undefined) lines.push(`mode: ${modeString(meta)} (${meta.mode.toString(8).padStart(4, '0')})`);
+  if (meta.uid !== undefined) lines.push(`uid: ${meta.uid}`);
+  if (meta.gid !== undefined) lines.push(`gid: ${meta.gid}`);
+  if (meta.uname) lines.push(`owner: ${meta.uname}`);
+  if (meta.gname) lines.push(`group: ${meta.gname}`);
+  if (meta.type === 'file') lines.push(`size: ${meta.size}`);
+  if (meta.mtime !== undefined) lines.push(`mtime: ${formatTime(meta.mtime)}`);
+  if (meta.linkTarget !== undefined) lines.push(`link target: ${meta.linkTarget}`);
+  if (meta.devMajor !== undefined) lines.push(`device: ${meta.devMajor},${meta.devMinor ?? 0}`);
+  for (const [k, v] of Object.entries(meta.xattrs ?? {})) lines.push(`xattr ${k}: ${v}`);
+  for (const [k, v] of Object.entries(meta.extra ?? {})) lines.push(`${k}: ${v}`);
+  return lines.join('\n') + '\n';
 }
 
 interface Pair {
@@ -211,8 +235,16 @@ export async function compareMembers(
 
   ctx.progress?.total(pairs.length);
   const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
-    const d = await compareArtifacts(p.a, p.b, ctx, depth);
+    let d = await compareArtifacts(p.a, p.b, ctx, depth);
     ctx.progress?.advance(1, p.a.name);
+    if (opts.metadataNodes) {
+      const fields = metadataChanges(p.a, p.b);
+      if (fields.length) {
+        const meta = await textDifference(ctx, 'metadata', 'metadata', metadataText(p.a), metadataText(p.b), { kind: 'metadata', changes: fields });
+        d ??= { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' };
+        if (meta) d.details.unshift(meta);
+      }
+    }
     if (p.comment) {
       const out = d ?? { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' as const };
       out.comments.unshift(p.comment);

@@ -33,7 +33,7 @@ export const directoryFormat: Format = {
   name: 'directory',
   async compare(a, b, ctx, depth) {
     const [la, lb] = await Promise.all([listDirectory(a, ctx), listDirectory(b, ctx)]);
-    const { details, comments } = await compareMembers(la, lb, ctx, depth);
+    const { details, comments } = await compareMembers(la, lb, ctx, depth, { metadataNodes: true });
     return group(a.name, b.name, details, { comments });
   },
 };
