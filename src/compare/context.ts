@@ -53,7 +53,7 @@ export class Context {
   }
 
   get diffOptions(): DiffOptions {
-    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines };
+    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines, tmpDir: this.tmp.path };
   }
 
   isExcluded(memberPath: string): boolean {

@@ -28,7 +28,9 @@ export class ReproveError extends Error {
   }
 
   describe(): string {
-    const where = this.memberPath.length > 0 ? ` (in ${this.memberPath.join(' -> ')})` : '';
+    // The first element is the top-level input, which the message already names.
+    const inner = this.memberPath.slice(1);
+    const where = inner.length > 0 ? ` (in ${inner.join(' -> ')})` : '';
     return `${this.message}${where}`;
   }
 }

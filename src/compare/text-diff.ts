@@ -3,11 +3,16 @@
 // process with Myers' algorithm; past MAX_EDITS, GNU diff (with its heuristics
 // for expensive inputs) does the work in a subprocess so time stays bounded.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ReproveError } from './errors.js';
 
 export interface DiffOptions {
   context: number;
   maxBlockLines: number;
+  /** Where GNU diff's two inputs are written when the diff is too large to do in process. */
+  tmpDir: string;
 }
 
 export interface UnifiedDiff {
@@ -199,25 +204,28 @@ export async function unifiedDiff(text1: string, text2: string, opts: DiffOption
   return gnuDiff(text1, text2, opts);
 }
 
-/** GNU diff over two pipes; its hunks are re-cut to our block limit. */
+/** GNU diff over two temporary files (it cannot read pipes given as /dev/fd sockets); its hunks are re-cut to our block limit. */
 async function gnuDiff(text1: string, text2: string, opts: DiffOptions): Promise<UnifiedDiff> {
-  const child = spawn('diff', ['-a', `-U${opts.context}`, '/dev/fd/3', '/dev/fd/4'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const feed = (i: 3 | 4, s: string) => {
-    const w = child.stdio[i] as NodeJS.WritableStream;
-    w.on('error', () => undefined);
-    w.end(s);
-  };
-  feed(3, text1);
-  feed(4, text2);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', (e) => reject(new ReproveError('tool', `Cannot run diff: ${e.message}`)));
-    child.on('close', resolve);
-  });
-  if (code !== 0 && code !== 1) throw new ReproveError('tool', `diff failed (exit ${code}): ${err.trim()}`);
+  const stem = join(opts.tmpDir, `diff-${randomBytes(6).toString('hex')}`);
+  const [f1, f2] = [`${stem}-1`, `${stem}-2`];
+  let out: Buffer[];
+  try {
+    await Promise.all([writeFile(f1, text1), writeFile(f2, text2)]);
+    out = await new Promise<Buffer[]>((resolve, reject) => {
+      const child = spawn('diff', ['-a', `-U${opts.context}`, f1, f2], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('error', (e) => reject(new ReproveError('tool', `Cannot run diff: ${e.message}`)));
+      child.on('close', (code) => {
+        if (code !== 0 && code !== 1) reject(new ReproveError('tool', `diff failed (exit ${code}): ${err.trim()}`));
+        else resolve(chunks);
+      });
+    });
+  } finally {
+    await Promise.all([rm(f1, { force: true }), rm(f2, { force: true })]);
+  }
   const raw = Buffer.concat(out).toString('utf8').split('\n');
   // Drop the ---/+++ header and re-apply the block limit.
   const lines: string[] = [];

@@ -37,7 +37,7 @@ async function differingRows(a: Artifact, b: Artifact, max: number): Promise<{ r
     const [ca, cb] = await Promise.all([a.read(off, CHUNK), b.read(off, CHUNK)]);
     if (ca.equals(cb)) continue;
     for (let r = 0; r < ca.length; r += ROW) {
-      if (ca.compare(cb, r, r + ROW, r, r + ROW) !== 0) {
+      if (ca.compare(cb, r, Math.min(r + ROW, cb.length), r, Math.min(r + ROW, ca.length)) !== 0) {
         if (rows.length >= max) return { rows, more: true };
         rows.push((off + r) / ROW);
       }
