@@ -138,3 +138,16 @@ test('--exclude leaves matching members out of the comparison', (t) => {
   const { json } = reproveJson(`${d}/a.tar`, `${d}/b.tar`, ['--exclude', 'sub/file.txt']);
   assert.deepEqual([...memberPaths(json)], []);
 });
+
+test('the same tar compressed with xz and with zstd is compared by its content', (t) => {
+  const d = workdir(t);
+  tree(d, 'a', 'one');
+  tree(d, 'b', 'two');
+  sh(d, `tar --mtime=@0 -cf a.tar -C a . && tar --mtime=@0 -cf b.tar -C b . && xz -c a.tar > a.tar.xz && zstd -qc b.tar > b.tar.zst && zstd -qc a.tar > same.tar.zst`);
+  const { code, json } = reproveJson(`${d}/a.tar.xz`, `${d}/b.tar.zst`);
+  assert.equal(code, 1);
+  assert.ok(json!.comments!.includes('Format differs: xz vs zstd; comparing the decompressed content'));
+  assert.deepEqual([...memberPaths(json)], ['a.tar', 'a.tar / ./sub/file.txt']);
+  const same = reproveJson(`${d}/a.tar.xz`, `${d}/same.tar.zst`).json!;
+  assert.deepEqual(same.comments, ['Format differs: xz vs zstd; comparing the decompressed content', 'The decompressed content is identical']);
+});

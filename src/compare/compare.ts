@@ -9,6 +9,7 @@ import { node, type Difference } from './difference.js';
 import { asReproveError, ReproveError } from './errors.js';
 import { binaryFormat, compareBinary } from '../formats/binary.js';
 import { recognise } from '../formats/registry.js';
+import type { Format } from '../formats/format.js';
 
 /** Compares two artifacts whose names are already set; null when identical. */
 export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
@@ -32,6 +33,7 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
   const [fa, fb] = await Promise.all([recognise(a), recognise(b)]);
   const format = fa === fb ? fa : binaryFormat;
   try {
+    if (fa !== fb && fa.content && fb.content) return await compareContents(a, b, fa, fb, ctx, depth);
     const d = await format.compare(a, b, ctx, depth + 1);
     if (fa !== fb) d?.comments.unshift(`Format differs: ${fa.name} vs ${fb.name}`);
     if (d) {
@@ -53,6 +55,16 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
     if (e.kind === 'limit') fallback.kind = 'limit';
     return fallback;
   }
+}
+
+/** Two different compressions: compare what they decompress to. */
+async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference> {
+  const [ca, cb] = await Promise.all([fa.content!(a, ctx), fb.content!(b, ctx)]);
+  const inner = await compareArtifacts(ca, cb, ctx, depth + 1);
+  const d = node(a.name, b.name, { kind: 'artifact', comments: [`Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`] });
+  if (inner) d.details.push(inner);
+  else d.comments.push('The decompressed content is identical');
+  return d;
 }
 
 function entryType(st: Awaited<ReturnType<typeof lstat>>): EntryType {

@@ -47,6 +47,7 @@ export function streamFormat(spec: StreamSpec): Format {
     name: spec.name,
     magic: spec.magic,
     fileName: spec.fileName,
+    content: (a, ctx) => decompressed(spec, a, ctx),
     async compare(a, b, ctx, depth) {
       const [ha, hb] = spec.header ? await Promise.all([spec.header(a), spec.header(b)]) : [{}, {}];
       const headerDiff = await headerDifference(ctx, `${spec.name} header`, ha, hb);

@@ -21,4 +21,10 @@ export interface Format {
    * never reported identical). Throws ReproveError when the bytes are unreadable.
    */
   compare(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null>;
+  /**
+   * For compressions: the decompressed content, so that a stream recompressed
+   * with another compressor (a .deb's data.tar.xz vs data.tar.zst) is still
+   * compared by what it holds.
+   */
+  content?(a: Artifact, ctx: Context): Promise<Artifact>;
 }
