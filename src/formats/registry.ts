@@ -3,6 +3,15 @@
 // plus one line here.
 import type { Artifact } from '../compare/artifact.js';
 import { arFormat } from './ar.js';
+import { debianControlFormat } from './debian-control.js';
+import { elfFormat } from './elf.js';
+import { gettextFormat } from './gettext.js';
+import { javaClassFormat } from './java-class.js';
+import { md5sumsFormat } from './md5sums.js';
+import { mtreeFormat } from './mtree.js';
+import { pkginfoFormat } from './pkginfo.js';
+import { pycFormat } from './pyc.js';
+import { rpmFormat } from './rpm.js';
 import { binaryFormat } from './binary.js';
 import { bzip2Format } from './bzip2.js';
 import { cpioFormat } from './cpio.js';
@@ -19,6 +28,11 @@ import { zstdFormat } from './zstd.js';
 
 /** Most specific first: a .deb is an ar archive, JSON is text. */
 export const formats: readonly Format[] = [
+  rpmFormat,
+  elfFormat,
+  pycFormat,
+  gettextFormat,
+  javaClassFormat,
   gzipFormat,
   bzip2Format,
   xzFormat,
@@ -28,6 +42,10 @@ export const formats: readonly Format[] = [
   tarFormat,
   cpioFormat,
   zipFormat,
+  mtreeFormat,
+  pkginfoFormat,
+  debianControlFormat,
+  md5sumsFormat,
   jsonFormat,
   textFormat,
 ];
