@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compare } from '../compare/compare.js';
+import { annotate } from '../explain/explain.js';
 import { presenters, type PresenterName } from '../present/registry.js';
 import { limitFlags, limitsFrom, UsageError } from './options.js';
 import { terminalProgress } from './progress.js';
@@ -65,6 +66,7 @@ export async function runDiff(args: string[]): Promise<number> {
     progress: values.progress ? terminalProgress() : undefined,
   });
   if (result.difference) {
+    annotate(result.difference);
     for (const [name, target] of outputs) {
       const rendered = presenters[name](result.difference);
       if (target === '-') process.stdout.write(rendered);

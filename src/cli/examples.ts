@@ -1,24 +1,20 @@
-// `reprove examples`: compares each published/rebuilt pair that
-// examples/make-examples.sh made, the job `npm start` shows off.
+// `reprove examples`: verifies each published/rebuilt pair that
+// examples/make-examples.sh made and prints the reports: the job `npm start`
+// shows off.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compare } from '../compare/compare.js';
 import { renderText } from '../present/text.js';
+import { verifySet } from '../verdict/verify.js';
+import { renderVerdicts } from './verify.js';
 
 export async function runExamples(args: string[]): Promise<number> {
   const dir = args[0] ?? 'examples/out';
-  const published = join(dir, 'published');
-  const rebuilt = join(dir, 'rebuilt');
-  const names = (await readdir(published)).sort();
-  let differing = 0;
-  for (const name of names) {
-    const result = await compare(join(published, name), join(rebuilt, name));
-    process.stdout.write(`\n=== ${name}: ${result.difference ? 'DIFFERENT' : 'IDENTICAL'}\n`);
-    if (result.difference) {
-      differing++;
-      process.stdout.write(renderText(result.difference));
-    }
+  const list = async (side: string) => (await readdir(join(dir, side))).sort().map((n) => join(dir, side, n));
+  const result = await verifySet(await list('published'), await list('rebuilt'));
+  for (const a of result.artifacts) {
+    if (!a.difference) continue;
+    process.stdout.write(`\n=== ${a.name}: ${a.verdict}\n${renderText(a.difference)}`);
   }
-  process.stdout.write(`\n${names.length} pairs compared, ${differing} different, ${names.length - differing} identical\n`);
+  process.stdout.write(`\n${renderVerdicts(result)}`);
   return 0;
 }

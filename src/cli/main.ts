@@ -3,18 +3,24 @@
 import { ReproveError } from '../compare/errors.js';
 import { diffUsage, runDiff } from './diff.js';
 import { runExamples } from './examples.js';
+import { runExplain } from './explain.js';
+import { runVerify } from './verify.js';
 import { UsageError } from './options.js';
 
 const usage = `Usage: reprove COMMAND [options]
 
 Commands:
   diff A B          compare two files or directories (reprove diff --help)
+  verify P R        verdicts for published vs rebuilt artifacts (reprove verify --help)
+  explain REPORT    known causes in a diffoscope or reprove JSON report
   examples [DIR]    compare the example pairs in DIR (default: examples/out)
 
 ${diffUsage}`;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   diff: runDiff,
+  verify: runVerify,
+  explain: runExplain,
   examples: runExamples,
 };
 

@@ -16,6 +16,8 @@ export interface FieldChange {
   field: string;
   value1?: string;
   value2?: string;
+  /** Set by a policy that allows this change: why it is safe to ignore. */
+  ignored?: string;
 }
 
 export interface Difference {
@@ -30,6 +32,20 @@ export interface Difference {
   /** Format of the artifacts this node compares (set on member nodes). */
   format?: string;
   changes?: FieldChange[];
+  /** Set by a policy that allows this whole node: why it is safe to ignore. */
+  ignored?: string;
+  /** Known causes found in this subtree (set by explain on the root). */
+  issues?: IssueTag[];
+  /** Differences no known cause explains (set by explain on the root). */
+  unexplained?: string[];
+}
+
+/** A known cause attached to a report (see src/explain/). */
+export interface IssueTag {
+  id: string;
+  confidence: 'high' | 'medium' | 'low';
+  fix: string;
+  evidence: string[];
 }
 
 export type DifferenceKind =

@@ -16,6 +16,9 @@ function toJson(d: Difference): JsonNode {
   if (d.kind) out['reprove_kind'] = d.kind;
   if (d.format) out['reprove_format'] = d.format;
   if (d.changes?.length) out['reprove_changes'] = d.changes;
+  if (d.ignored) out['reprove_ignored'] = d.ignored;
+  if (d.issues) out['reprove_issues'] = d.issues;
+  if (d.unexplained) out['reprove_unexplained'] = d.unexplained;
   return out;
 }
 
@@ -38,6 +41,7 @@ export function parseJsonReport(text: string): Difference {
     if (typeof j['reprove_kind'] === 'string') d.kind = j['reprove_kind'] as Difference['kind'];
     if (typeof j['reprove_format'] === 'string') d.format = j['reprove_format'];
     if (Array.isArray(j['reprove_changes'])) d.changes = j['reprove_changes'] as Difference['changes'];
+    if (typeof j['reprove_ignored'] === 'string') d.ignored = j['reprove_ignored'];
     return d;
   };
   const root = JSON.parse(text) as JsonNode;

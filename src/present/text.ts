@@ -13,12 +13,20 @@ export function renderText(root: Difference): string {
     const indent = PREFIX.repeat(Math.max(0, depth - 1));
     if (depth === 0) {
       out.push(`--- ${d.source1}`, `+++ ${d.source2}`);
+      for (const i of d.issues ?? []) {
+        emit(`known cause: ${i.id} (${i.confidence} confidence)`, '│┄ ');
+        emit(`  fix: ${i.fix}`, '│┄ ');
+      }
+      if (d.unexplained?.length) emit(`not explained by any known cause: ${d.unexplained.length > 1 ? `${d.unexplained.length} differences, e.g. ` : ''}${d.unexplained[0]}`, '│┄ ');
+      else if (d.issues?.length) emit('every difference is explained by the causes above', '│┄ ');
     } else if (d.source1 === d.source2) {
       out.push(`${indent}├── ${d.source1}`);
     } else {
       out.push(`${indent}│   --- ${d.source1}`, `${indent}├── +++ ${d.source2}`);
     }
     for (const c of d.comments) emit(c, `${indent}│┄ `);
+    if (d.ignored) emit(`ignored by policy: ${d.ignored}`, `${indent}│┄ `);
+    for (const c of d.changes ?? []) if (c.ignored) emit(`ignored by policy: ${c.member ? `${c.member} ` : ''}${c.field} (${c.ignored})`, `${indent}│┄ `);
     if (d.unifiedDiff) emit(d.unifiedDiff, PREFIX.repeat(depth));
     for (const c of d.details) visit(c, depth + 1);
   };

@@ -1,0 +1,88 @@
+// What detectors look at: the difference tree flattened into evidence items,
+// one per field change, per changed line pair of a diff, and per node that
+// differs with neither. Each item is explained by at most the detectors that
+// claim it; the ones nobody claims are listed as unexplained.
+import type { Difference, FieldChange } from '../compare/difference.js';
+
+export interface EvidenceItem {
+  node: Difference;
+  /** Node names from the root down to `node`. */
+  path: string[];
+  /** The format of the nearest enclosing node that has one (tar, gzip, elf, rpm, ...). */
+  format: string | undefined;
+  /** Path of that node: the artifact (file, member) the item belongs to. */
+  artifact: string[];
+  change?: FieldChange;
+  /** A changed line pair of the node's diff; one side is undefined for an added or removed line. */
+  line?: { removed?: string; added?: string };
+  /** Set when the node differs with neither changes nor a diff (a comment, a rename, ...). */
+  whole?: true;
+}
+
+const MAX_LINE_ITEMS = 200_000;
+
+/** Pairs the -/+ lines of each block of a unified diff, in order. */
+export function changedLines(diff: string): { removed?: string; added?: string }[] {
+  const out: { removed?: string; added?: string }[] = [];
+  let minus: string[] = [];
+  let plus: string[] = [];
+  const flush = () => {
+    const n = Math.max(minus.length, plus.length);
+    for (let i = 0; i < n; i++) {
+      const item: { removed?: string; added?: string } = {};
+      if (i < minus.length) item.removed = minus[i]!;
+      if (i < plus.length) item.added = plus[i]!;
+      out.push(item);
+    }
+    minus = [];
+    plus = [];
+  };
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('-')) {
+      if (plus.length) flush();
+      minus.push(line.slice(1));
+    } else if (line.startsWith('+')) plus.push(line.slice(1));
+    else flush();
+  }
+  flush();
+  return out.filter((p) => !/^\[ \d+ lines removed \]$/.test(p.removed ?? p.added ?? ''));
+}
+
+/** A member's size (or digest) change in a listing, when the member's content is compared beside it: a consequence, not a cause. */
+function followsFromContent(c: FieldChange, siblings: Set<string>): boolean {
+  return c.member !== undefined && siblings.has(c.member) && /^(size|crc|compressed size|md5|sha256digest|md5digest|sha256|digest|FILEDIGESTS|FILESIZES)$/.test(c.field);
+}
+
+/** Every evidence item of a tree (nodes ignored by policy are left out: they are allowed, not unexplained). */
+export function collectEvidence(root: Difference): EvidenceItem[] {
+  const items: EvidenceItem[] = [];
+  const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>) => {
+    if (d.ignored) return;
+    const here = [...path, d.source1];
+    const fmt = d.format ?? format;
+    const art = d.format ? here : artifact;
+    const base = { node: d, path: here, format: fmt, artifact: art };
+    if (d.changes?.length) {
+      for (const c of d.changes) if (!c.ignored && !followsFromContent(c, siblings)) items.push({ ...base, change: c });
+    } else if (d.unifiedDiff) {
+      for (const line of changedLines(d.unifiedDiff)) {
+        if (items.length >= MAX_LINE_ITEMS) break;
+        items.push({ ...base, line });
+      }
+    } else if (d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
+    const names = new Set(d.details.map((c) => c.source1));
+    for (const c of d.details) visit(c, here, fmt, art, names);
+  };
+  visit(root, [], root.format, [root.source1], new Set());
+  return items;
+}
+
+export function describeItem(item: EvidenceItem): string {
+  const where = item.path.slice(1).join(' / ') || item.path[0]!;
+  if (item.change) {
+    const c = item.change;
+    return `${where}: ${c.member ? `${c.member} ` : ''}${c.field}${c.value1 !== undefined || c.value2 !== undefined ? ` (${c.value1 ?? '—'} -> ${c.value2 ?? '—'})` : ''}`;
+  }
+  if (item.line) return `${where}: ${item.line.removed !== undefined ? `-${item.line.removed}` : ''}${item.line.removed !== undefined && item.line.added !== undefined ? ' / ' : ''}${item.line.added !== undefined ? `+${item.line.added}` : ''}`.slice(0, 300);
+  return `${where}: ${item.node.comments[0] ?? 'differs'}`;
+}

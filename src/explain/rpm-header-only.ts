@@ -1,0 +1,24 @@
+// rpm_header_only: two RPMs whose payloads are identical but whose main header
+// differs in fields the policy does not allow (or the policy is strict).
+import type { Detector } from './detector.js';
+import type { EvidenceItem } from './evidence.js';
+
+export const rpmHeaderOnly: Detector = {
+  id: 'rpm_header_only',
+  title: 'Only RPM header fields differ; the payload is identical',
+  fix: 'Set %use_source_date_epoch_as_buildtime 1, %clamp_mtime_to_source_date_epoch 1, %_buildhost reproducible and SOURCE_DATE_EPOCH from the changelog (%source_date_epoch_from_changelog 1).',
+  detect(items) {
+    const byRpm = new Map<string, EvidenceItem[]>();
+    for (const i of items) {
+      if (i.format !== 'rpm') continue;
+      const key = i.artifact.join('\u0000');
+      byRpm.set(key, [...(byRpm.get(key) ?? []), i]);
+    }
+    const claims = [];
+    for (const list of byRpm.values()) {
+      // Header-only: every item sits in a header view of the RPM itself, none inside the payload.
+      if (list.length && list.every((i) => i.node.kind === 'header' || /^(header|signature header|lead)$/.test(i.node.source1))) claims.push({ items: list, confidence: 'high' as const });
+    }
+    return claims;
+  },
+};
