@@ -256,6 +256,7 @@ function badges(d: Difference, lines: number): string {
 function body(d: Difference): string {
   const out: string[] = [];
   for (const c of d.comments) out.push(`<p class="note">${esc(str(c), true)}</p>`);
+  if (typeof d.ignored === 'string') out.push(`<p class="note ignored">ignored by policy: ${esc(d.ignored)}</p>`);
   if (Array.isArray(d.changes) && d.changes.length) out.push(changesTable(d.changes));
   if (typeof d.unifiedDiff === 'string' && d.unifiedDiff) out.push(renderDiff(d.unifiedDiff, !d.hasInternalLinenos));
   return out.join('\n');
@@ -323,6 +324,17 @@ export function renderHtml(root: Difference): string {
     out.push('</ol>');
     if (entries.length - 1 > TOC_MAX) out.push(`<p class="note">${entries.length - 1 - TOC_MAX} more not listed.</p>`);
     out.push('</details>');
+  }
+  if (Array.isArray(root.issues) && root.issues.length) {
+    out.push('<section class="causes"><h2>Known causes</h2><ul>');
+    for (const i of root.issues) out.push(`<li><strong>${esc(str(i.id))}</strong> <span class="size">${esc(str(i.confidence))} confidence</span><br>fix: ${esc(str(i.fix))}</li>`);
+    out.push('</ul>');
+    if (Array.isArray(root.unexplained) && root.unexplained.length) {
+      out.push(`<p class="note">Not explained by any known cause (${root.unexplained.length}):</p><ul>`);
+      for (const u of root.unexplained) out.push(`<li>${esc(str(u))}</li>`);
+      out.push('</ul>');
+    } else out.push('<p class="note">Every difference is explained by the causes above.</p>');
+    out.push('</section>');
   }
   out.push('</nav><main>');
   const rootBody = body(root);

@@ -18,7 +18,18 @@ export function renderMarkdown(root: Difference): string {
     const level = '#'.repeat(Math.min(6, depth + 1));
     const title = d.source1 === d.source2 ? escapeInline(d.source1) : `${escapeInline(d.source1)} vs ${escapeInline(d.source2)}`;
     out.push(`${level} ${title}`, '');
+    if (depth === 0 && d.issues?.length) {
+      out.push('**Known causes**', '');
+      for (const i of d.issues) out.push(`- \`${i.id}\` (${i.confidence} confidence): ${escapeInline(i.fix)}`);
+      out.push('');
+      if (d.unexplained?.length) {
+        out.push(`**Not explained by any known cause** (${d.unexplained.length}):`, '');
+        for (const u of d.unexplained) out.push(`- ${escapeInline(u)}`);
+        out.push('');
+      }
+    }
     for (const c of d.comments) out.push(`> ${escapeInline(c).replace(/\n/g, '\n> ')}`, '');
+    if (d.ignored) out.push(`> ignored by policy: ${escapeInline(d.ignored)}`, '');
     if (d.unifiedDiff) {
       const f = fence(d.unifiedDiff);
       out.push(`${f}diff`, d.unifiedDiff.replace(/\n$/, ''), f, '');
