@@ -58,9 +58,17 @@ export class LimitError extends ReproveError {
   }
 }
 
+/**
+ * Errors that reached the engine untyped (a RangeError from a Buffer, a TypeError):
+ * each one is a parser bug, however well it is reported. The fuzz tests assert
+ * this stays empty; it is capped so a long run cannot grow it without bound.
+ */
+export const untypedErrors: string[] = [];
+
 /** Any thrown value as a ReproveError located at `path`. */
 export function asReproveError(err: unknown, path: readonly string[]): ReproveError {
   if (err instanceof ReproveError) return err.at(path);
+  if (untypedErrors.length < 100) untypedErrors.push(`${path.join(' -> ')}: ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   const kind: ErrorKind =

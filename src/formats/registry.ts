@@ -26,8 +26,15 @@ import { xzFormat } from './xz.js';
 import { zipFormat } from './zip.js';
 import { zstdFormat } from './zstd.js';
 
-/** Most specific first: a .deb is an ar archive, JSON is text. */
-export const formats: readonly Format[] = [
+let ordered: readonly Format[] | undefined;
+
+/**
+ * Most specific first: a .deb is an ar archive, JSON is text. Built on first use,
+ * so that importing any one format module first (formats import the engine,
+ * which imports this list) does not meet a format that is not defined yet.
+ */
+export function formats(): readonly Format[] {
+  return (ordered ??= [
   rpmFormat,
   elfFormat,
   pycFormat,
@@ -48,13 +55,14 @@ export const formats: readonly Format[] = [
   md5sumsFormat,
   jsonFormat,
   textFormat,
-];
+  ]);
+}
 
 /** The format of an artifact: by magic bytes first, by name second, else binary. */
 export async function recognise(a: Artifact): Promise<Format> {
   if (a.meta.type === 'dir') return directoryFormat;
   const head = await a.head(HEAD_SIZE);
-  for (const f of formats) if (f.magic?.(head, a)) return f;
-  for (const f of formats) if (f.fileName?.test(a.name)) return f;
+  for (const f of formats()) if (f.magic?.(head, a)) return f;
+  for (const f of formats()) if (f.fileName?.test(a.name)) return f;
   return binaryFormat;
 }
