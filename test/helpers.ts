@@ -69,8 +69,10 @@ export function diffoscopeJson(a: string, b: string): JsonNode | null {
  */
 export function isPseudoNode(name: string): boolean {
   return (
-    /^(file list|filetype from file\(1\)|metadata|Pretty-printed|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|control\.tar.* header|debian-binary header)$/.test(name) ||
-    / \{\}$/.test(name)
+    /^(file list|line order|filetype from file\(1\)|metadata|Pretty-printed|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|pyc header|Python (bytecode|disassembly|code object .*)|mo header|gettext catalog|msgunfmt .*|javap .*|procyon .*|class file structure|hex dump|control\.tar.* header|debian-binary header|ELF header|ELF program headers|ELF section table|ELF section .*|ELF bytes outside sections)$/.test(name) ||
+    / \{\}$/.test(name) ||
+    // RPM views (reprove) and diffoscope's rpm "header".
+    /^(lead|signature header|header|requires|provides|conflicts|obsoletes|recommends|suggests|supplements|enhances|orderwithrequires|scriptlets|changelog)$/.test(name)
   );
 }
 
