@@ -53,6 +53,18 @@ function followsFromContent(c: FieldChange, siblings: Set<string>): boolean {
   return c.member !== undefined && siblings.has(c.member) && /^(size|crc|compressed size|md5|sha256digest|md5digest|sha256|digest|FILEDIGESTS|FILESIZES)$/.test(c.field);
 }
 
+const LAYOUT_VIEWS = /^(ELF section table|ELF program headers|ELF header)$/;
+const NUMBER = /\b(0x[0-9a-f]+|\d+)\b/gi;
+
+/**
+ * In the layout views of a binary (section table, program headers), a line that
+ * differs only in numbers (sizes, offsets, addresses) follows from the content
+ * of the sections that moved, which is evidence of its own.
+ */
+function isLayoutShift(d: Difference, line: { removed?: string; added?: string }): boolean {
+  return LAYOUT_VIEWS.test(d.source1) && line.removed !== undefined && line.added !== undefined && line.removed.replace(NUMBER, '#') === line.added.replace(NUMBER, '#');
+}
+
 /** Every evidence item of a tree (nodes ignored by policy are left out: they are allowed, not unexplained). */
 export function collectEvidence(root: Difference): EvidenceItem[] {
   const items: EvidenceItem[] = [];
@@ -62,14 +74,20 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
     const fmt = d.format ?? format;
     const art = d.format ? here : artifact;
     const base = { node: d, path: here, format: fmt, artifact: art };
-    if (d.changes?.length) {
-      for (const c of d.changes) if (!c.ignored && !followsFromContent(c, siblings)) items.push({ ...base, change: c });
-    } else if (d.unifiedDiff) {
+    // A node's changes are its evidence; where it also has a diff, the diff's lines are
+    // too, and a change that only summarises the diff ("section:.text") gives way to them.
+    for (const c of d.changes ?? []) {
+      if (c.ignored || followsFromContent(c, siblings) || (d.unifiedDiff && c.field.startsWith('section:'))) continue;
+      items.push({ ...base, change: c });
+    }
+    if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
       for (const line of changedLines(d.unifiedDiff)) {
         if (items.length >= MAX_LINE_ITEMS) break;
+        if (isLayoutShift(d, line)) continue;
         items.push({ ...base, line });
       }
-    } else if (d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
+    }
+    if (!d.changes?.length && !d.unifiedDiff && d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
     const names = new Set(d.details.map((c) => c.source1));
     for (const c of d.details) visit(c, here, fmt, art, names);
   };

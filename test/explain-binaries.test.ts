@@ -1,0 +1,64 @@
+// Known causes in binaries built here with gcc, go and python: each cause on a
+// pair that shows it, and the fixed build (or another change) that does not.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { haveCommand, reproveJson, sh, workdir } from './helpers.js';
+
+function causes(a: string, b: string): { code: number | null; ids: string[]; unexplained: string[] } {
+  const { code, json } = reproveJson(a, b);
+  const ids = ((json?.['reprove_issues'] as { id: string }[] | undefined) ?? []).map((i) => i.id).sort();
+  return { code, ids, unexplained: (json?.['reprove_unexplained'] as string[] | undefined) ?? [] };
+}
+
+const C_SOURCE = `#include <stdio.h>\\n#include <assert.h>\\nint main(int c, char **v) { assert(c > 0); printf("%s\\\\n", __FILE__); return 0; }\\n`;
+
+test('gcc_captures_build_path: a C program built with -g in two directories; -ffile-prefix-map fixes it', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+  const d = workdir(t);
+  sh(d, `mkdir -p build-a build-bb && printf '${C_SOURCE}' > build-a/m.c && cp build-a/m.c build-bb/m.c`);
+  sh(d, `cd build-a && gcc -g -O1 -o prog $PWD/m.c && cd ../build-bb && gcc -g -O1 -o prog $PWD/m.c`);
+  const broken = causes(`${d}/build-a/prog`, `${d}/build-bb/prog`);
+  assert.equal(broken.code, 1);
+  assert.ok(broken.ids.includes('gcc_captures_build_path'), broken.ids.join());
+  assert.ok(!broken.ids.includes('golang_build_id'));
+  assert.deepEqual(broken.unexplained, []);
+  sh(d, `cd build-a && gcc -g -O1 -ffile-prefix-map=$PWD=. -o fixed m.c && cd ../build-bb && gcc -g -O1 -ffile-prefix-map=$PWD=. -o fixed m.c`);
+  assert.equal(causes(`${d}/build-a/fixed`, `${d}/build-bb/fixed`).code, 0);
+  // A real code change is not a build path.
+  sh(d, `cd build-a && sed 's/c > 0/c > 1/' m.c > n.c && gcc -O1 -ffile-prefix-map=$PWD=. -o other n.c && gcc -O1 -ffile-prefix-map=$PWD=. -o same m.c`);
+  const code = causes(`${d}/build-a/same`, `${d}/build-a/other`);
+  assert.ok(!code.ids.includes('gcc_captures_build_path'), code.ids.join());
+  assert.ok(code.unexplained.length > 0);
+});
+
+test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {
+  const d = workdir(t);
+  const env = { HOME: d, GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
+  sh(d, `for s in a bb; do mkdir -p src-$s && printf 'module example.com/hello\\n\\ngo 1.19\\n' > src-$s/go.mod && printf 'package main\\nimport "fmt"\\nfunc main() { fmt.Println("hi") }\\n' > src-$s/main.go; done`);
+  sh(d, `cd src-a && go build -o hello . && go build -trimpath -ldflags=-buildid= -o fixed . && cd ../src-bb && go build -o hello . && go build -trimpath -ldflags=-buildid= -o fixed .`, env);
+  const broken = causes(`${d}/src-a/hello`, `${d}/src-bb/hello`);
+  assert.equal(broken.code, 1);
+  assert.ok(broken.ids.includes('golang_build_id'), broken.ids.join());
+  assert.ok(broken.ids.includes('golang_compiler_captures_build_path_in_binary'), broken.ids.join());
+  assert.ok(!broken.ids.includes('gcc_captures_build_path'));
+  assert.equal(causes(`${d}/src-a/fixed`, `${d}/src-bb/fixed`).code, 0);
+});
+
+test('timestamps_in_pyc: the same source compiled at two mtimes, but not a changed source', { skip: haveCommand('python3') ? false : 'python3 is not installed' }, (t) => {
+  const d = workdir(t);
+  sh(d, `printf 'x = 1\\n' > m.py && touch -d 2020-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="a.pyc")' && touch -d 2021-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="b.pyc")' && printf 'x = 2\\n' > m.py && touch -d 2020-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="c.pyc")'`);
+  const yes = causes(`${d}/a.pyc`, `${d}/b.pyc`);
+  assert.deepEqual(yes.ids, ['timestamps_in_pyc']);
+  assert.deepEqual(yes.unexplained, []);
+  const no = causes(`${d}/a.pyc`, `${d}/c.pyc`);
+  assert.ok(!no.ids.includes('timestamps_in_pyc'));
+  assert.ok(no.unexplained.length > 0);
+});
+
+test('gnu_debuglink_crc: the same binary linked to two different debug files', { skip: haveCommand('objcopy') && haveCommand('gcc') ? false : 'binutils and gcc are needed' }, (t) => {
+  const d = workdir(t);
+  sh(d, `printf 'int main(void){return 0;}\\n' > m.c && gcc -g -o prog m.c && mkdir a b && objcopy --only-keep-debug prog a/prog.debug && cp a/prog.debug b/prog.debug && printf x >> b/prog.debug && objcopy --strip-debug prog stripped && cp stripped a/prog && cp stripped b/prog && (cd a && objcopy --add-gnu-debuglink=prog.debug prog) && (cd b && objcopy --add-gnu-debuglink=prog.debug prog)`);
+  const yes = causes(`${d}/a/prog`, `${d}/b/prog`);
+  assert.ok(yes.ids.includes('gnu_debuglink_crc'), yes.ids.join());
+  assert.deepEqual(yes.unexplained, []);
+  assert.equal(causes(`${d}/a/prog`, `${d}/a/prog`).code, 0);
+});
