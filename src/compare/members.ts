@@ -7,6 +7,7 @@ import { textDifference, type Difference, type FieldChange } from './difference.
 import { mapLimited } from './semaphore.js';
 import { compareArtifacts } from './compare.js';
 import { similarity, sketch } from './similarity.js';
+import { pushTo } from './group-by.js';
 
 const TYPE_CHAR: Record<Metadata['type'], string> = {
   file: '-',
@@ -151,7 +152,7 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
   const byHash = new Map<string, Artifact[]>();
   for (const m of candB) {
     const h = await m.sha256();
-    byHash.set(h, [...(byHash.get(h) ?? []), m]);
+    pushTo(byHash, h, m);
   }
   const takenB = new Set<Artifact>();
   const restA: Artifact[] = [];

@@ -4,6 +4,7 @@
 import type { Claim, Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
 import { changesOf, linesMatching } from './patterns.js';
+import { pushTo } from '../compare/group-by.js';
 
 const BUILD_ID_LINE = /Build ID: [0-9a-f]+/;
 
@@ -19,7 +20,7 @@ export const buildIdDifferencesOnly: Detector = {
     const byArtifact = new Map<string, EvidenceItem[]>();
     for (const x of items) {
       const key = x.artifact.join('\u0000');
-      byArtifact.set(key, [...(byArtifact.get(key) ?? []), x]);
+      pushTo(byArtifact, key, x);
     }
     const claims: Claim[] = [];
     for (const key of new Set(ids.map((x) => x.artifact.join('\u0000')))) {

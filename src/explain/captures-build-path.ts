@@ -8,12 +8,21 @@ import { differingSpan } from './patterns.js';
 
 const PATH_IN = /(\/[A-Za-z0-9._+~@-]+){2,}/;
 
-/** Build-directory pairs: the differing parts of absolute paths found in line pairs and field values. */
+const learnt = new WeakMap<EvidenceItem[], [string, string][]>();
+
+/** Build-directory pairs: the differing parts of absolute paths found in line pairs and field values (computed once per report). */
 export function learnBuildPaths(items: EvidenceItem[]): [string, string][] {
+  let paths = learnt.get(items);
+  if (!paths) learnt.set(items, (paths = findBuildPaths(items)));
+  return paths;
+}
+
+function findBuildPaths(items: EvidenceItem[]): [string, string][] {
   const counts = new Map<string, { pair: [string, string]; n: number }>();
   const consider = (a: string | undefined, b: string | undefined) => {
     if (a === undefined || b === undefined || a === b) return;
     const [da, db] = differingSpan(a, b);
+    if (!a.includes('/')) return;
     // Widen the span to the whole path component run it sits in.
     const ia = a.indexOf(da);
     const ib = b.indexOf(db);

@@ -17,12 +17,16 @@ export interface EvidenceItem {
   line?: { removed?: string; added?: string };
   /** Set when the node differs with neither changes nor a diff (a comment, a rename, ...). */
   whole?: true;
+  /** Changed lines past the examination limits: never explained, so never hidden. */
+  unexamined?: number;
 }
 
-const MAX_LINE_ITEMS = 200_000;
+/** Changed line pairs examined per node and in all: explaining must stay cheap next to comparing. */
+const MAX_NODE_LINES = 1_000;
+const MAX_LINE_ITEMS = 10_000;
 
-/** Pairs the -/+ lines of each block of a unified diff, in order. */
-export function changedLines(diff: string): { removed?: string; added?: string }[] {
+/** Pairs the -/+ lines of each block of a unified diff, in order, reading no further than `limit` pairs. */
+export function changedLines(diff: string, limit = Infinity): { removed?: string; added?: string }[] {
   const out: { removed?: string; added?: string }[] = [];
   let minus: string[] = [];
   let plus: string[] = [];
@@ -32,12 +36,17 @@ export function changedLines(diff: string): { removed?: string; added?: string }
       const item: { removed?: string; added?: string } = {};
       if (i < minus.length) item.removed = minus[i]!;
       if (i < plus.length) item.added = plus[i]!;
-      out.push(item);
+      if (!/^\[ \d+ lines removed \]$/.test(item.removed ?? item.added ?? '')) out.push(item);
     }
     minus = [];
     plus = [];
   };
-  for (const line of diff.split('\n')) {
+  let pos = 0;
+  while (pos < diff.length && out.length < limit) {
+    let end = diff.indexOf('\n', pos);
+    if (end < 0) end = diff.length;
+    const line = diff.slice(pos, end);
+    pos = end + 1;
     if (line.startsWith('-')) {
       if (plus.length) flush();
       minus.push(line.slice(1));
@@ -45,7 +54,17 @@ export function changedLines(diff: string): { removed?: string; added?: string }
     else flush();
   }
   flush();
-  return out.filter((p) => !/^\[ \d+ lines removed \]$/.test(p.removed ?? p.added ?? ''));
+  return out;
+}
+
+/** How many -/+ lines a unified diff has (a fast scan, for what is not examined). */
+function countChanged(diff: string): number {
+  let n = diff.startsWith('-') || diff.startsWith('+') ? 1 : 0;
+  for (let i = diff.indexOf('\n'); i >= 0 && i + 1 < diff.length; i = diff.indexOf('\n', i + 1)) {
+    const c = diff.charCodeAt(i + 1);
+    if (c === 45 || c === 43) n++;
+  }
+  return n;
 }
 
 /** A member's size (or digest) change in a listing, when the member's content is compared beside it: a consequence, not a cause. */
@@ -68,6 +87,7 @@ function isLayoutShift(d: Difference, line: { removed?: string; added?: string }
 /** Every evidence item of a tree (nodes ignored by policy are left out: they are allowed, not unexplained). */
 export function collectEvidence(root: Difference): EvidenceItem[] {
   const items: EvidenceItem[] = [];
+  let lineItems = 0;
   const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>) => {
     if (d.ignored) return;
     const here = [...path, d.source1];
@@ -81,11 +101,18 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
       items.push({ ...base, change: c });
     }
     if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
-      for (const line of changedLines(d.unifiedDiff)) {
-        if (items.length >= MAX_LINE_ITEMS) break;
+      const budget = Math.min(MAX_NODE_LINES, MAX_LINE_ITEMS - lineItems);
+      const lines = budget > 0 ? changedLines(d.unifiedDiff, budget) : [];
+      let readLines = 0;
+      for (const line of lines) {
+        readLines += (line.removed !== undefined ? 1 : 0) + (line.added !== undefined ? 1 : 0);
         if (isLayoutShift(d, line)) continue;
+        lineItems++;
         items.push({ ...base, line });
       }
+      // Lines past the budget: counted, not read.
+      const skipped = lines.length < budget ? 0 : Math.max(0, countChanged(d.unifiedDiff) - readLines);
+      if (skipped) items.push({ ...base, unexamined: skipped });
     }
     if (!d.changes?.length && !d.unifiedDiff && d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
     const names = new Set(d.details.map((c) => c.source1));
@@ -101,6 +128,7 @@ export function describeItem(item: EvidenceItem): string {
     const c = item.change;
     return `${where}: ${c.member ? `${c.member} ` : ''}${c.field}${c.value1 !== undefined || c.value2 !== undefined ? ` (${c.value1 ?? '—'} -> ${c.value2 ?? '—'})` : ''}`;
   }
+  if (item.unexamined) return `${where}: ${item.unexamined} more changed lines not examined`;
   if (item.line) return `${where}: ${item.line.removed !== undefined ? `-${item.line.removed}` : ''}${item.line.removed !== undefined && item.line.added !== undefined ? ' / ' : ''}${item.line.added !== undefined ? `+${item.line.added}` : ''}`.slice(0, 300);
   return `${where}: ${item.node.comments[0] ?? 'differs'}`;
 }

@@ -2,6 +2,7 @@
 // readdir order): the same lines, permuted.
 import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
+import { pushTo } from '../compare/group-by.js';
 
 export const randomOrderInFile: Detector = {
   id: 'random_order_in_generated_files',
@@ -9,7 +10,7 @@ export const randomOrderInFile: Detector = {
   fix: 'Sort what the generator iterates over (dictionary keys, directory listings: LC_ALL=C sort), or sort its output.',
   detect(items) {
     const byNode = new Map<object, EvidenceItem[]>();
-    for (const i of items) if (i.line) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
+    for (const i of items) if (i.line) pushTo(byNode, i.node, i);
     const claims = [];
     for (const list of byNode.values()) {
       const removed = list.map((i) => i.line!.removed).filter((l): l is string => l !== undefined).sort();

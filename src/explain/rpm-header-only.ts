@@ -2,6 +2,7 @@
 // differs in fields the policy does not allow (or the policy is strict).
 import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
+import { pushTo } from '../compare/group-by.js';
 
 export const rpmHeaderOnly: Detector = {
   id: 'rpm_header_only',
@@ -12,7 +13,7 @@ export const rpmHeaderOnly: Detector = {
     for (const i of items) {
       if (i.format !== 'rpm') continue;
       const key = i.artifact.join('\u0000');
-      byRpm.set(key, [...(byRpm.get(key) ?? []), i]);
+      pushTo(byRpm, key, i);
     }
     const claims = [];
     for (const list of byRpm.values()) {

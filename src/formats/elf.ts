@@ -19,6 +19,7 @@ import { compareBinary } from './binary.js';
 import { decodeNotes, notesText, type Note } from './elf-notes.js';
 import type { Format } from './format.js';
 import { decodeGoBuildInfo, goTextBuildId } from './go-buildinfo.js';
+import { mapLimited } from '../compare/semaphore.js';
 
 const SHT_NOBITS = 8;
 const SHN_XINDEX = 0xffff;
@@ -537,7 +538,8 @@ async function disassemble(e: Elf, s: Section, ctx: Context, window?: [bigint, b
 
 async function debugDump(e: Elf, group: string, ctx: Context): Promise<string> {
   const file = await diskPath(e.a, ctx);
-  const max = Math.min(ctx.limits.maxDiffInputSize, 64 << 20);
+  // Past this, a DWARF dump is shown as bytes: readelf's text would cost more memory than it helps.
+  const max = Math.min(ctx.limits.maxDiffInputSize, 16 << 20);
   const r = await runTool(ctx, 'readelf', ['--wide', `--debug-dump=${group}`, file], { maxOutput: max });
   return r.stdout.toString('utf8').split(file).join('{}');
 }
@@ -595,14 +597,17 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
     if (d === undefined && Number(sa.flags & BigInt(SHF_EXECINSTR)) && sa.type !== SHT_NOBITS && (await haveTool('objdump'))) {
       const [ida, idb] = await Promise.all([ea.a.read(sa.offset, 256), eb.a.read(sb.offset, 256)]).then(([x, y]) => [goTextBuildId(x), goTextBuildId(y)]);
       if (ida !== idb) changes.push({ field: 'go build id', value1: ida, value2: idb });
-      let window: [bigint, bigint] | undefined;
-      if (sa.avail > DISASSEMBLY_WINDOW && sa.avail === sb.avail && sa.addr === sb.addr) {
+      // Large sections: only a window from the first differing byte, so time and memory stay bounded
+      // (a whole libcrypto .text is tens of MB of disassembly, past what a reader uses).
+      let windows: [[bigint, bigint], [bigint, bigint]] | undefined;
+      if (sa.avail > DISASSEMBLY_WINDOW || sb.avail > DISASSEMBLY_WINDOW) {
         const from = Math.max(0, span.first - 4096);
-        const to = Math.min(sa.avail, span.last + 4096);
-        window = [sa.addr + BigInt(from), sa.addr + BigInt(to)];
-        comments.push(`Disassembly limited to ${hex(window[0])}..${hex(window[1])}, around the differing bytes of this ${sa.avail}-byte section`);
+        const to = Math.max(span.first, Math.min(span.last + 4096, from + DISASSEMBLY_WINDOW));
+        const win = (s: Section): [bigint, bigint] => [s.addr + BigInt(Math.min(from, s.avail)), s.addr + BigInt(Math.min(to, s.avail))];
+        windows = [win(sa), win(sb)];
+        comments.push(`Disassembly limited to section offsets ${hex(from)}..${hex(to)} (${to - from} of ${Math.max(sa.avail, sb.avail)} bytes), from the first differing byte`);
       }
-      const [xa, xb] = await Promise.all([disassemble(ea, sa, ctx, window), disassemble(eb, sb, ctx, window)]);
+      const [xa, xb] = await Promise.all([disassemble(ea, sa, ctx, windows?.[0]), disassemble(eb, sb, ctx, windows?.[1])]);
       d = await text(xa, xb, 'Disassembled with objdump -d --no-show-raw-insn');
       if (d === null && (ida || idb)) d = undefined;
     } else if (d === undefined && /^\.(z?debug)_/.test(name) && (await haveTool('readelf'))) {
@@ -682,17 +687,8 @@ async function compareElf(a: Artifact, b: Artifact, ctx: Context): Promise<Diffe
   const shown = differing.slice(0, MAX_SECTION_VIEWS);
   if (differing.length > shown.length)
     comments.push(`${differing.length} sections differ; the first ${shown.length} are shown, not: ${differing.slice(shown.length, shown.length + 50).map(([s]) => s.key).join(', ')}${differing.length > shown.length + 50 ? ', ...' : ''}`);
-  // A few at a time: each view may hold two sections of up to MAX_VIEW bytes.
-  const views: Difference[] = new Array(shown.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < shown.length) {
-      const i = next++;
-      const [sa, sb, span] = shown[i]!;
-      views[i] = await sectionView(ea, eb, sa, sb, span, ctx);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, shown.length) }, worker));
+  // Two at a time: each view may hold two sections of up to MAX_VIEW bytes and their text.
+  const views = await mapLimited(shown, 2, ([sa, sb, span]) => sectionView(ea, eb, sa, sb, span, ctx));
 
   // Same layout: bytes between sections (padding, unlisted data) must be equal too.
   let outside: Difference | null = null;

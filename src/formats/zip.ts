@@ -18,6 +18,7 @@ import { compareMembers } from '../compare/members.js';
 import { spill, transformOutput } from '../compare/spill.js';
 import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
+import { pushTo } from '../compare/group-by.js';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -543,7 +544,7 @@ async function linkTarget(raw: Artifact, e: ZipEntry): Promise<string> {
 
 /** The member artifacts of one side, content inflated where it may differ. */
 async function materialise(a: Artifact, listing: ZipListing, same: Set<ZipEntry>, ctx: Context, notes: Map<string, Note[]>): Promise<Artifact[]> {
-  const note = (e: ZipEntry, text: string, limit = false) => notes.set(e.name, [...(notes.get(e.name) ?? []), { text, limit }]);
+  const note = (e: ZipEntry, text: string, limit = false) => pushTo(notes, e.name, { text, limit });
   return Promise.all(
     listing.entries.map(async (e) => {
       const raw = a.slice(e.name, e.meta, e.dataOffset, e.compressedSize);
