@@ -2,8 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compare } from '../compare/compare.js';
-import { annotate } from '../explain/explain.js';
-import { presenters, type PresenterName } from '../present/registry.js';
+import type { PresenterName } from '../present/registry.js';
 import { limitFlags, limitsFrom, UsageError } from './options.js';
 import { terminalProgress } from './progress.js';
 
@@ -54,7 +53,7 @@ export async function runDiff(args: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`reprove diff takes two paths, got ${positionals.length}\n\n${diffUsage}`);
   const [a, b] = positionals as [string, string];
   const outputs: [PresenterName, string][] = [];
-  for (const name of Object.keys(presenters) as PresenterName[]) {
+  for (const name of ['text', 'json', 'html', 'markdown'] as const) {
     const target = values[name];
     if (typeof target === 'string') outputs.push([name, target]);
   }
@@ -66,6 +65,8 @@ export async function runDiff(args: string[]): Promise<number> {
     progress: values.progress ? terminalProgress() : undefined,
   });
   if (result.difference) {
+    // Explaining and presenting are loaded only when there is something to show.
+    const [{ annotate }, { presenters }] = await Promise.all([import('../explain/explain.js'), import('../present/registry.js')]);
     annotate(result.difference);
     for (const [name, target] of outputs) {
       const rendered = presenters[name](result.difference);

@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 // The `reprove` command: a thin caller of the engine.
 import { ReproveError } from '../compare/errors.js';
-import { diffUsage, runDiff } from './diff.js';
-import { runExamples } from './examples.js';
-import { runExplain } from './explain.js';
-import { runVerify } from './verify.js';
 import { UsageError } from './options.js';
 
-const usage = `Usage: reprove COMMAND [options]
+const usage = (diffUsage: string) => `Usage: reprove COMMAND [options]
 
 Commands:
   diff A B          compare two files or directories (reprove diff --help)
@@ -17,17 +13,18 @@ Commands:
 
 ${diffUsage}`;
 
+// Each command's module is loaded when it runs: start-up cost is part of every comparison.
 const commands: Record<string, (args: string[]) => Promise<number>> = {
-  diff: runDiff,
-  verify: runVerify,
-  explain: runExplain,
-  examples: runExamples,
+  diff: async (a) => (await import('./diff.js')).runDiff(a),
+  verify: async (a) => (await import('./verify.js')).runVerify(a),
+  explain: async (a) => (await import('./explain.js')).runExplain(a),
+  examples: async (a) => (await import('./examples.js')).runExamples(a),
 };
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(usage);
+    process.stdout.write(usage((await import('./diff.js')).diffUsage));
     return cmd ? 0 : 2;
   }
   const run = commands[cmd];

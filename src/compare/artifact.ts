@@ -170,7 +170,19 @@ export class Artifact {
   sha256(): Promise<string> {
     this.hash ??= (async () => {
       const h = createHash('sha256');
-      for await (const c of this.chunks()) h.update(c);
+      const src = this.source;
+      if (src.kind !== 'file') h.update(src.kind === 'buffer' ? src.data : Buffer.alloc(0));
+      else {
+        // One buffer for the whole file: hashing large inputs should not churn memory.
+        const fh = await handleFor(src.file);
+        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, src.length)));
+        for (let off = 0; off < src.length; ) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, src.length - off), src.offset + off);
+          if (bytesRead === 0) throw truncated(`Cannot read ${this.name}: file ends at ${src.offset + off}, expected ${src.length - off} more bytes`);
+          h.update(buf.subarray(0, bytesRead));
+          off += bytesRead;
+        }
+      }
       return h.digest('hex');
     })();
     return this.hash;

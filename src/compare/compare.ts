@@ -8,8 +8,13 @@ import { Context, type CompareOptions } from './context.js';
 import { node, type Difference } from './difference.js';
 import { asReproveError, ReproveError } from './errors.js';
 import { binaryFormat, compareBinary } from '../formats/binary.js';
-import { recognise } from '../formats/registry.js';
 import type { Format } from '../formats/format.js';
+
+// The format registry loads every format module: only a pair whose bytes differ needs it,
+// so identical inputs are answered without loading it (and the import cycle
+// formats -> engine -> registry -> formats is broken here).
+let registry: Promise<typeof import('../formats/registry.js')> | undefined;
+const recognise = async (a: Artifact): Promise<Format> => (await (registry ??= import('../formats/registry.js'))).recognise(a);
 
 /** Compares two artifacts whose names are already set; null when identical. */
 export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
