@@ -44,7 +44,7 @@ export const defaultLimits: Limits = {
   maxDiffBlockLines: 1024,
   maxDiffInputSize: 64 * MiB,
   maxReportSize: 40 * MiB,
-  spillThreshold: 32 * MiB,
+  spillThreshold: 8 * MiB,
   fuzzyThreshold: 60,
   maxFuzzyCandidates: 2000,
   toolTimeout: 300,
