@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { diffoscopeJson, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip =
@@ -18,14 +18,6 @@ const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };
 
-function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
-  for (const c of root?.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 const changes = (n: JsonNode | undefined) => (n?.['reprove_changes'] ?? []) as Change[];
 const sorted = (s: Set<string>) => [...s].sort();

@@ -2,19 +2,11 @@
 // as ar containers whose tarballs recurse, plus the deb-level checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('dpkg-deb') || !haveCommand('ar') ? 'dpkg-deb or ar missing' : false;
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
-function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
-  for (const c of root?.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 const sorted = (s: Set<string>) => [...s].sort();
 

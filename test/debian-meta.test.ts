@@ -5,21 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('dpkg-deb') || !haveCommand('md5sum') ? 'dpkg-deb or md5sum missing' : false;
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };
 
-function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
-  for (const c of root?.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 const changes = (n: JsonNode | undefined) => (n?.['reprove_changes'] ?? []) as Change[];
 const sorted = (s: Set<string>) => [...s].sort();

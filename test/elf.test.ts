@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('gcc') || !haveCommand('readelf') || !haveCommand('objcopy') ? 'gcc, readelf or objcopy missing' : false;
 const noGo = !haveCommand('go') ? 'go missing' : false;
@@ -13,14 +13,6 @@ const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { field: string; value1?: string; value2?: string };
 
-function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
-  for (const c of root?.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 function all(root: JsonNode | null | undefined, out: JsonNode[] = []): JsonNode[] {
   for (const c of root?.details ?? []) {

@@ -49,6 +49,16 @@ export type JsonNode = {
   [k: string]: unknown;
 };
 
+/** The first node named `name` below `root`, depth first. */
+export function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
+  for (const c of root?.details ?? []) {
+    if (c.source1 === name) return c;
+    const inner = find(c, name);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 /** reprove's JSON report of A vs B (and its exit status). */
 export function reproveJson(a: string, b: string, extra: string[] = []): { code: number | null; json: JsonNode | null; stderr: string } {
   const r = reprove(['diff', '--json', '-', ...extra, a, b]);

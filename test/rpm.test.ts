@@ -7,7 +7,7 @@ import { test } from 'node:test';
 // compare.js first: it loads the format registry, which rpm.js is part of.
 import { artifactFromPath } from '../src/compare/compare.js';
 import { changelog, DEPENDENCY_KINDS, dependencies, readRpm, rpmFiles, tagValues, type RpmPackage } from '../src/formats/rpm.js';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
 /** diffoscope reads RPM headers only with python3-rpm; without it, it falls back to a binary diff (rpm_fallback). */
@@ -87,14 +87,6 @@ async function read(path: string): Promise<RpmPackage> {
   return readRpm(await artifactFromPath(path));
 }
 
-function find(root: JsonNode | null | undefined, name: string): JsonNode | undefined {
-  for (const c of root?.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };
 const changes = (n: JsonNode | undefined): Change[] => (n?.['reprove_changes'] as Change[] | undefined) ?? [];

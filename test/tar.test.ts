@@ -2,22 +2,13 @@
 // gzip, xz, zstd and bzip2 at test time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 /** A tree with three files; `variant` changes one file's content. */
 function tree(dir: string, name: string, variant = 'one'): void {
   sh(dir, `mkdir -p ${name}/sub && printf 'alpha\\nbeta\\n${variant}\\n' > ${name}/sub/file.txt && printf 'same\\n' > ${name}/same.txt && printf 'x\\n' > ${name}/x.txt && touch -d 2020-01-01 ${name}/sub/file.txt ${name}/same.txt ${name}/x.txt ${name}/sub ${name}`);
 }
 
-function find(root: JsonNode | null, name: string): JsonNode | undefined {
-  if (!root) return undefined;
-  for (const c of root.details ?? []) {
-    if (c.source1 === name) return c;
-    const inner = find(c, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
 
 test('tar archives that differ only in mtimes show the times in the file list and no member content', (t) => {
   const d = workdir(t);

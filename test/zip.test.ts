@@ -4,20 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('zip') && 'zip is not installed';
 const noDiffoscope = !haveCommand('diffoscope') && 'diffoscope is not installed';
 
-function find(root: JsonNode | null, name: string): JsonNode | undefined {
-  const stack = root ? [root] : [];
-  while (stack.length) {
-    const d = stack.pop()!;
-    if (d.source1 === name) return d;
-    stack.push(...(d.details ?? []));
-  }
-  return undefined;
-}
 
 function allComments(root: JsonNode | null): string[] {
   const out: string[] = [];
