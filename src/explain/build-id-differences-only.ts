@@ -17,6 +17,7 @@ export const buildIdDifferencesOnly: Detector = {
   fix: 'The build-id is a hash over the linked output: if nothing else differs, something stripped afterwards (debug info with build paths, a timestamp) went into the hash. Build with -ffile-prefix-map=$PWD=. and SOURCE_DATE_EPOCH, and compare the debug files.',
   detect(items) {
     const ids = [...changesOf(items, ['NT_GNU_BUILD_ID']), ...linesMatching(items, BUILD_ID_LINE)];
+    if (ids.length === 0) return [];
     const byArtifact = new Map<string, EvidenceItem[]>();
     for (const x of items) {
       const key = x.artifact.join('\u0000');

@@ -1,7 +1,8 @@
 // captures_kernel_version: `uname -r` of the build machine written into output.
 import type { Detector } from './detector.js';
 
-const KERNEL = /\b\d+\.\d+(\.\d+)?-[\w.+~-]*(amd64|arm64|x86_64|aarch64|generic|cloud|rt|fc\d+|el\d+|arch\d*|lts|azure|aws|gcp)[\w.+-]*\b|\b\d+\.\d+\.\d+-\d+(\.\d+)*(-[a-z0-9]+)?\b(?=.*\b(Linux|kernel|uname)\b)/gi;
+// Kernel release strings as uname -r prints them on the distributions' builders.
+const KERNEL = /\b\d+\.\d+(\.\d+)?-[\w.+~-]*(amd64|arm64|x86_64|aarch64|generic|cloud|rt|fc\d+|el\d+|arch\d*|lts|azure|aws|gcp)[\w.+-]*/gi;
 
 export const capturesKernelVersion: Detector = {
   id: 'captures_kernel_version',

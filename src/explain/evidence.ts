@@ -22,8 +22,8 @@ export interface EvidenceItem {
 }
 
 /** Changed line pairs examined per node and in all: explaining must stay cheap next to comparing. */
-const MAX_NODE_LINES = 1_000;
-const MAX_LINE_ITEMS = 10_000;
+const MAX_NODE_LINES = 200;
+const MAX_LINE_ITEMS = 2_000;
 
 /** Pairs the -/+ lines of each block of a unified diff, in order, reading no further than `limit` pairs. */
 export function changedLines(diff: string, limit = Infinity): { removed?: string; added?: string }[] {

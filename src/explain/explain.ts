@@ -24,6 +24,7 @@ const MAX_LISTED = 20;
 const RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
 
 const CONTEXT = 80;
+const MAY_NORMALISE = /[0-9/]/;
 
 /** The two lines cut to their differing span plus CONTEXT characters each side (widened to whitespace). */
 function window(a: string, b: string): [string, string] {
@@ -61,6 +62,8 @@ export function explain(root: Difference, detectors: readonly Detector[] = allDe
     // Normalisers see the differing part of the two lines with some context around it:
     // the same answer as on whole lines for the tokens they rewrite, at a fraction of the cost.
     const [removed, added] = window(item.line.removed, item.line.added);
+    // Every normaliser rewrites digits (dates, versions) or paths: a change with neither is none of theirs.
+    if (!MAY_NORMALISE.test(removed) && !MAY_NORMALISE.test(added)) continue;
     const single = normalisers.filter((d) => d.normalise!(removed, context) === d.normalise!(added, context));
     if (single.length) {
       for (const d of single) claim(d, d.id, 'high', [item]);
