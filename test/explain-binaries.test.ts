@@ -1,8 +1,10 @@
 // Known causes in binaries built here with gcc, go and python: each cause on a
 // pair that shows it, and the fixed build (or another change) that does not.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { haveCommand, reproveJson, sh, workdir } from './helpers.js';
+import { haveCommand, reprove, reproveJson, sh, workdir } from './helpers.js';
 
 function causes(a: string, b: string): { code: number | null; ids: string[]; unexplained: string[] } {
   const { code, json } = reproveJson(a, b);
@@ -61,4 +63,41 @@ test('gnu_debuglink_crc: the same binary linked to two different debug files', {
   assert.ok(yes.ids.includes('gnu_debuglink_crc'), yes.ids.join());
   assert.deepEqual(yes.unexplained, []);
   assert.equal(causes(`${d}/a/prog`, `${d}/a/prog`).code, 0);
+});
+
+test('build_id_differences_only: two links that differ only in the build-id note, but not a code change', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+  const d = workdir(t);
+  sh(d, `printf 'int main(void){return 0;}\\n' > m.c && gcc -O1 -Wl,--build-id=0x1111111111111111111111111111111111111111 -o a m.c && gcc -O1 -Wl,--build-id=0x2222222222222222222222222222222222222222 -o b m.c && printf 'int main(void){return 1;}\\n' > n.c && gcc -O1 -Wl,--build-id=0x2222222222222222222222222222222222222222 -o c n.c`);
+  const only = causes(`${d}/a`, `${d}/b`);
+  assert.deepEqual(only.ids, ['build_id_differences_only']);
+  assert.deepEqual(only.unexplained, []);
+  const code = causes(`${d}/b`, `${d}/c`);
+  assert.ok(!code.ids.includes('build_id_differences_only'), code.ids.join());
+  assert.ok(code.unexplained.length > 0);
+});
+
+test('rpm_header_only and build_date_in_package_metadata: an RPM rebuilt with only its build time changed, judged --strict', { skip: haveCommand('rpmbuild') ? false : 'rpmbuild is not installed', timeout: 120_000 }, (t) => {
+  const d = workdir(t);
+  const spec = (data: string) =>
+    `Name: hdr\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%install\nmkdir -p %{buildroot}/usr/share/hdr && echo ${data} > %{buildroot}/usr/share/hdr/f\n%files\n/usr/share/hdr/f\n`;
+  const build = (name: string, epoch: string, data = 'data') => {
+    writeFileSync(join(d, 'hdr.spec'), spec(data));
+    sh(d, `rm -rf top && rpmbuild -bb --define "_topdir $PWD/top" --define 'clamp_mtime_to_source_date_epoch 1' hdr.spec >/dev/null 2>&1 && cp top/RPMS/noarch/*.rpm ${name}.rpm`, { SOURCE_DATE_EPOCH: epoch });
+  };
+  // File times clamped to the same SOURCE_DATE_EPOCH; BUILDTIME is the clock's, a second apart.
+  build('a', '1700000000');
+  sh(d, 'sleep 1.1');
+  build('b', '1700000000');
+  build('c', '1700000000', 'other');
+  const r = reprove(['verify', '--strict', '--json', '-', `${d}/a.rpm`, `${d}/b.rpm`]);
+  const art = (JSON.parse(r.stdout) as { artifacts: { verdict: string; issues: { id: string }[]; unexplained: string[] }[] }).artifacts[0]!;
+  assert.equal(art.verdict, 'UNREPRODUCIBLE');
+  const ids = art.issues.map((i) => i.id);
+  assert.ok(ids.includes('rpm_header_only'), ids.join());
+  assert.ok(ids.includes('build_date_in_package_metadata'), ids.join());
+  // The default policy allows exactly these.
+  assert.equal(reprove(['verify', `${d}/a.rpm`, `${d}/b.rpm`]).code, 0);
+  // A payload change is not header-only.
+  const c = causes(`${d}/a.rpm`, `${d}/c.rpm`);
+  assert.ok(!c.ids.includes('rpm_header_only'), c.ids.join());
 });

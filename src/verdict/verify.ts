@@ -72,6 +72,11 @@ export async function verifyPair(published: string, rebuilt: string, options: Ve
 
 /** Pairs two sets of artifact paths by file name and verifies each pair. */
 export async function verifySet(published: string[], rebuilt: string[], options: VerifyOptions = {}): Promise<SetVerdict> {
+  // Two single artifacts are a pair whatever their names (a.rpm vs rebuilt/a.rpm, or renamed copies).
+  if (published.length === 1 && rebuilt.length === 1) {
+    const only = await verifyPair(published[0]!, rebuilt[0]!, options);
+    return { verdict: setVerdict([only], [], []), artifacts: [only], missing: [], extra: [] };
+  }
   const byName = (paths: string[]) => {
     const m = new Map<string, string>();
     for (const p of paths) {
