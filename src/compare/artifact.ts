@@ -108,17 +108,8 @@ export class Artifact {
         return src.data.subarray(offset, offset + n);
       case 'empty':
         return Buffer.alloc(0);
-      case 'file': {
-        const fh = await handleFor(src.file);
-        const buf = Buffer.allocUnsafe(n);
-        let done = 0;
-        while (done < n) {
-          const { bytesRead } = await fh.read(buf, done, n - done, src.offset + offset + done);
-          if (bytesRead === 0) throw truncated(`Cannot read ${this.name}: file ends at ${src.offset + offset + done}, expected ${n - done} more bytes`);
-          done += bytesRead;
-        }
-        return buf;
-      }
+      case 'file':
+        return this.readInto(Buffer.allocUnsafe(n), offset, n);
     }
   }
 
@@ -141,6 +132,21 @@ export class Artifact {
           ? { kind: 'file', file: src.file, offset: src.offset + offset, length }
           : { kind: 'empty' };
     return this.member(name, meta, source);
+  }
+
+  /** `length` bytes from `offset` into `buf` (file sources) or as a view (others); fewer at the end. */
+  async readInto(buf: Buffer, offset: number, length: number): Promise<Buffer> {
+    const src = this.source;
+    if (src.kind !== 'file') return this.read(offset, length);
+    const n = Math.max(0, Math.min(length, buf.length, this.size - offset));
+    const fh = await handleFor(src.file);
+    let done = 0;
+    while (done < n) {
+      const { bytesRead } = await fh.read(buf, done, n - done, src.offset + offset + done);
+      if (bytesRead === 0) throw truncated(`Cannot read ${this.name}: file ends at ${src.offset + offset + done}, expected ${n - done} more bytes`);
+      done += bytesRead;
+    }
+    return buf.subarray(0, n);
   }
 
   head(length: number): Promise<Buffer> {
@@ -170,19 +176,9 @@ export class Artifact {
   sha256(): Promise<string> {
     this.hash ??= (async () => {
       const h = createHash('sha256');
-      const src = this.source;
-      if (src.kind !== 'file') h.update(src.kind === 'buffer' ? src.data : Buffer.alloc(0));
-      else {
-        // One buffer for the whole file: hashing large inputs should not churn memory.
-        const fh = await handleFor(src.file);
-        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, src.length)));
-        for (let off = 0; off < src.length; ) {
-          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, src.length - off), src.offset + off);
-          if (bytesRead === 0) throw truncated(`Cannot read ${this.name}: file ends at ${src.offset + off}, expected ${src.length - off} more bytes`);
-          h.update(buf.subarray(0, bytesRead));
-          off += bytesRead;
-        }
-      }
+      // One buffer for the whole artifact: hashing large inputs should not churn memory.
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, this.size)));
+      for (let off = 0; off < this.size; off += buf.length) h.update(await this.readInto(buf, off, buf.length));
       return h.digest('hex');
     })();
     return this.hash;
@@ -198,8 +194,12 @@ export async function sameBytes(a: Artifact, b: Artifact): Promise<boolean> {
   if (a.size !== b.size) return false;
   if (a.source.kind === 'file' && b.source.kind === 'file' && a.source.file === b.source.file && a.source.offset === b.source.offset) return true;
   if (a.source.kind === 'buffer' && b.source.kind === 'buffer') return a.source.data.equals(b.source.data);
-  for (let off = 0; off < a.size; off += READ_CHUNK) {
-    const [ca, cb] = await Promise.all([a.read(off, READ_CHUNK), b.read(off, READ_CHUNK)]);
+  // Two reused buffers: comparing large inputs should not churn memory.
+  const n = Math.min(READ_CHUNK, Math.max(1, a.size));
+  const [ba, bb] = [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
+  for (let off = 0; off < a.size; off += n) {
+    const len = Math.min(n, a.size - off);
+    const [ca, cb] = await Promise.all([a.readInto(ba, off, len), b.readInto(bb, off, len)]);
     if (!ca.equals(cb)) return false;
   }
   return true;
