@@ -23,6 +23,8 @@ export interface UnifiedDiff {
 
 export const DEFAULT_CONTEXT = 7;
 const MAX_EDITS = 2000;
+/** Steps Myers may take ((N + M) * D); past it GNU diff, with its heuristics, is faster. */
+const MAX_STEPS = 4_000_000;
 
 type Op = 0 | 1 | 2; // equal, delete, insert
 
@@ -113,7 +115,7 @@ function editScript(a: string[], b: string[]): Op[] | null {
   let suf = 0;
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
   const [ia, ib] = intern(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
-  const mid = myers(ia, ib, MAX_EDITS);
+  const mid = myers(ia, ib, Math.min(MAX_EDITS, Math.floor(MAX_STEPS / Math.max(1, ia.length + ib.length))));
   if (!mid) return null;
   return [...new Array<Op>(pre).fill(0), ...mid, ...new Array<Op>(suf).fill(0)];
 }
