@@ -100,7 +100,10 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
       if (c.ignored || followsFromContent(c, siblings) || (d.unifiedDiff && c.field.startsWith('section:'))) continue;
       items.push({ ...base, change: c });
     }
-    if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
+    if (d.unifiedDiff && d.kind === 'binary') {
+      // A hex dump: its lines are offsets and byte pairs, which no line pattern explains; the node is one item.
+      items.push({ ...base, whole: true });
+    } else if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
       const budget = Math.min(MAX_NODE_LINES, MAX_LINE_ITEMS - lineItems);
       const lines = budget > 0 ? changedLines(d.unifiedDiff, budget) : [];
       let readLines = 0;
