@@ -102,7 +102,7 @@ export async function* transformOutput(artifact: Artifact, transform: Transform)
   try {
     for await (const c of transform) yield c as Buffer;
   } catch (e) {
-    throw new ReproveError('malformed', `Cannot decompress: ${(e as Error).message}`);
+    throw new ReproveError('malformed', `Cannot decompress ${artifact.name}: ${(e as Error).message}`);
   } finally {
     src.destroy();
     transform.destroy();

@@ -18,6 +18,8 @@ export interface ToolOptions {
   maxOutput: number;
   /** Exit codes that count as success (default: 0). */
   okCodes?: number[];
+  /** Variables added to the tool's environment. */
+  env?: Record<string, string>;
 }
 
 /** Runs `cmd`, collecting at most `maxOutput` bytes of stdout (more is a LimitError). */
@@ -29,7 +31,7 @@ export function runTool(ctx: Context, cmd: string, args: string[], opts: ToolOpt
           stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
           timeout: ctx.limits.toolTimeout * 1000,
           killSignal: 'SIGKILL',
-          env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+          env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC', ...opts.env },
         });
         const out: Buffer[] = [];
         let outLen = 0;

@@ -169,7 +169,7 @@ function pythonFor(ctx: Context, magic: number, version: string): Promise<string
 
 async function disassemble(ctx: Context, python: string, a: Artifact, codeOffset: number): Promise<string> {
   // PYTHONHASHSEED fixes set iteration order inside the disassembler; -S and -s keep site code out.
-  const r = await runTool(ctx, 'env', ['PYTHONHASHSEED=0', python, '-s', '-S', '-B', '-c', DIS_SCRIPT, String(codeOffset)], { input: a, maxOutput: MAX_DIS_OUTPUT });
+  const r = await runTool(ctx, python, ['-s', '-S', '-B', '-c', DIS_SCRIPT, String(codeOffset)], { input: a, maxOutput: MAX_DIS_OUTPUT, env: { PYTHONHASHSEED: '0' } });
   return r.stdout.toString('utf8');
 }
 
