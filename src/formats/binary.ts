@@ -10,24 +10,51 @@ const ROW = 16;
 const HEXDUMP_INPUT = 4 << 20;
 const CHUNK = 1 << 20;
 
-export function hexRow(buf: Buffer, offset: number, start: number, end: number): string {
-  let hex = '';
-  let ascii = '';
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Longest row: 8+ offset digits, ": ", 40 hex columns, " ", 16 ASCII, newline. */
+const MAX_ROW = 24 + 2 + 40 + 1 + ROW + 1;
+
+/** Writes one xxd row into `out` at `pos` (bytes [start, end) of `buf`); returns the new position. */
+function writeRow(out: Buffer, pos: number, buf: Buffer, offset: number, start: number, end: number): number {
+  const off = offset.toString(16).padStart(8, '0');
+  pos += out.write(off, pos, 'latin1');
+  out[pos++] = 0x3a; // ':'
+  out[pos++] = 0x20;
   for (let i = start; i < start + ROW; i++) {
     if (i < end) {
       const b = buf[i]!;
-      hex += b.toString(16).padStart(2, '0');
-      ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
-    } else hex += '  ';
-    if ((i - start) % 2 === 1) hex += ' ';
+      out[pos++] = HEX_DIGITS[b >> 4]!;
+      out[pos++] = HEX_DIGITS[b & 15]!;
+    } else {
+      out[pos++] = 0x20;
+      out[pos++] = 0x20;
+    }
+    if ((i - start) % 2 === 1) out[pos++] = 0x20;
   }
-  return `${offset.toString(16).padStart(8, '0')}: ${hex} ${ascii}`;
+  out[pos++] = 0x20;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    out[pos++] = b >= 0x20 && b < 0x7f ? b : 0x2e;
+  }
+  return pos;
 }
 
+/** One row of xxd's layout: "00000010: 6869 0a00 ...  hi..". */
+export function hexRow(buf: Buffer, offset: number, start: number, end: number): string {
+  const out = Buffer.allocUnsafe(MAX_ROW);
+  return out.toString('latin1', 0, writeRow(out, 0, buf, offset, start, end));
+}
+
+/** The whole dump, built in one buffer (a string per byte would be garbage by the megabyte). */
 export function hexDump(buf: Buffer, base = 0): string {
-  const lines: string[] = [];
-  for (let i = 0; i < buf.length; i += ROW) lines.push(hexRow(buf, base + i, i, Math.min(buf.length, i + ROW)));
-  return lines.length ? lines.join('\n') + '\n' : '';
+  if (buf.length === 0) return '';
+  const out = Buffer.allocUnsafe(Math.ceil(buf.length / ROW) * MAX_ROW);
+  let pos = 0;
+  for (let i = 0; i < buf.length; i += ROW) {
+    pos = writeRow(out, pos, buf, base + i, i, Math.min(buf.length, i + ROW));
+    out[pos++] = 0x0a;
+  }
+  return out.toString('latin1', 0, pos);
 }
 
 /** Rows that differ between two equal-size artifacts, found chunk by chunk. */
