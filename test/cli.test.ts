@@ -83,10 +83,11 @@ test('two directories: added, removed, changed and retyped entries', (t) => {
   assert.match(find(json, 'sub/f')!.unified_diff!, /-1\n\\\\ No newline at end of file|^-1/m);
 });
 
-test('exit status: 0 for identical inputs, 2 for a directory against a file', (t) => {
+test('exit status: 0 for identical inputs, 2 for a directory against a file; inputs given as symlinks are followed', (t) => {
   const d = workdir(t);
-  sh(d, `mkdir dir && printf same > a && cp a b`);
+  sh(d, `mkdir dir && printf same > a && cp a b && printf other > c && ln -s a la && ln -s c lc`);
   assert.equal(reprove(['diff', `${d}/a`, `${d}/b`]).code, 0);
+  assert.equal(reprove(['diff', `${d}/la`, `${d}/lc`]).code, 1);
   const r = reprove(['diff', `${d}/dir`, `${d}/a`]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^reprove: error: Cannot compare a dir with a file/);

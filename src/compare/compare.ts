@@ -1,7 +1,7 @@
 // compare(): the recursive heart of the engine. Equal bytes stop at once; other
 // pairs are recognised and handed to their format, and anything a format cannot
 // read falls back to a hex dump with a comment saying why.
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Artifact, closeAllFiles, sameBytes, type EntryType, type Metadata } from './artifact.js';
 import { Context, type CompareOptions } from './context.js';
@@ -82,9 +82,9 @@ function entryType(st: Awaited<ReturnType<typeof lstat>>): EntryType {
   return 'file';
 }
 
-/** An Artifact for a path on disk, with its metadata (links are not followed). */
-export async function artifactFromPath(path: string, name = path, parentPath: readonly string[] = []): Promise<Artifact> {
-  const st = await lstat(path);
+/** An Artifact for a path on disk, with its metadata (links are followed only when `follow`: for the inputs, never below them). */
+export async function artifactFromPath(path: string, name = path, parentPath: readonly string[] = [], follow = false): Promise<Artifact> {
+  const st = await (follow ? stat : lstat)(path);
   const type = entryType(st);
   const meta: Metadata = {
     type,
@@ -114,7 +114,7 @@ export interface CompareResult {
 export async function compare(path1: string, path2: string, options: CompareOptions = {}): Promise<CompareResult> {
   const ctx = new Context(options);
   try {
-    const [a, b] = await Promise.all([artifactFromPath(path1), artifactFromPath(path2)]).catch((e: unknown) => {
+    const [a, b] = await Promise.all([artifactFromPath(path1, path1, [], true), artifactFromPath(path2, path2, [], true)]).catch((e: unknown) => {
       throw new ReproveError('io', `Cannot read input: ${(e as Error).message}`);
     });
     if (a.meta.type !== b.meta.type && (a.meta.type === 'dir' || b.meta.type === 'dir'))
