@@ -80,10 +80,6 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
   const out: string[] = [];
   const comments: string[] = [];
   const totalRows = Math.ceil(a.size / ROW);
-  const rowText = async (art: Artifact, r: number) => {
-    const buf = await art.read(r * ROW, ROW);
-    return hexRow(buf, r * ROW, 0, buf.length);
-  };
   let i = 0;
   let removed = 0;
   while (i < rows.length) {
@@ -93,21 +89,24 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
     const end = Math.min(totalRows, rows[j]! + context + 1);
     const len = end - start;
     out.push(`@@ -${start + 1},${len} +${start + 1},${len} @@`);
+    // The hunk's bytes, read once per side (at most 64 blocks of rows).
+    const [ha, hb] = await Promise.all([a.read(start * ROW, len * ROW), b.read(start * ROW, len * ROW)]);
+    const rowText = (buf: Buffer, r: number) => hexRow(buf, r * ROW, (r - start) * ROW, Math.min(buf.length, (r - start + 1) * ROW));
     const changed = new Set(rows.slice(i, j + 1));
     for (let r = start; r < end; ) {
       if (!changed.has(r)) {
-        out.push(' ' + (await rowText(a, r)));
+        out.push(' ' + rowText(ha, r));
         r++;
         continue;
       }
       let e = r;
       while (e < end && changed.has(e)) e++;
-      for (const [art, sign] of [
-        [a, '-'],
-        [b, '+'],
+      for (const [buf, sign] of [
+        [ha, '-'],
+        [hb, '+'],
       ] as const) {
         for (let k = r; k < e; k++) {
-          if (k - r < maxBlock) out.push(sign + (await rowText(art, k)));
+          if (k - r < maxBlock) out.push(sign + rowText(buf, k));
         }
         if (e - r > maxBlock) {
           out.push(`${sign}[ ${e - r - maxBlock} lines removed ]`);
