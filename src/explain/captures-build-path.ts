@@ -4,9 +4,9 @@
 // differ in changed line pairs and field changes.
 import type { Detector, LineContext } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
-import { differingSpan } from './patterns.js';
 
 const PATH_IN = /(\/[A-Za-z0-9._+~@-]+){2,}/;
+const PATH_CHAR = /[A-Za-z0-9._+~@/-]/;
 
 const learnt = new WeakMap<EvidenceItem[], [string, string][]>();
 
@@ -18,34 +18,49 @@ export function learnBuildPaths(items: EvidenceItem[]): [string, string][] {
 }
 
 function findBuildPaths(items: EvidenceItem[]): [string, string][] {
-  const counts = new Map<string, { pair: [string, string]; n: number }>();
-  const consider = (a: string | undefined, b: string | undefined) => {
-    if (a === undefined || b === undefined || a === b) return;
-    const [da, db] = differingSpan(a, b);
-    if (!a.includes('/')) return;
-    // Widen the span to the whole path component run it sits in.
-    const ia = a.indexOf(da);
-    const ib = b.indexOf(db);
-    const widen = (s: string, i: number, len: number) => {
-      let start = i;
-      while (start > 0 && /[A-Za-z0-9._+~@/-]/.test(s[start - 1]!)) start--;
-      let end = i + len;
-      while (end < s.length && /[A-Za-z0-9._+~@-]/.test(s[end]!)) end++;
+  const counts = new Map<string, { pair: [string, string]; n: number; directory: boolean }>();
+  // Hex dump text columns cut strings every 16 bytes: there a path may have lost its leading '/'.
+  const consider = (a: string | undefined, b: string | undefined, cut = false) => {
+    if (a === undefined || b === undefined || a === b || !a.includes('/')) return;
+    let p = 0;
+    while (p < a.length && p < b.length && a[p] === b[p]) p++;
+    // The run of path characters around the first difference, on each side.
+    const around = (s: string): string => {
+      let start = p;
+      while (start > 0 && PATH_CHAR.test(s[start - 1]!)) start--;
+      let end = p;
+      while (end < s.length && PATH_CHAR.test(s[end]!)) end++;
       return s.slice(start, end);
     };
-    const pa = widen(a, ia, da.length);
-    const pb = widen(b, ib, db.length);
-    if (!PATH_IN.test(pa) || !PATH_IN.test(pb) || !pa.startsWith('/') || !pb.startsWith('/')) return;
+    const [ca, cb] = [around(a).split('/'), around(b).split('/')];
+    let k = 0;
+    while (k < ca.length && k < cb.length && ca[k] === cb[k]) k++;
+    if (k >= ca.length || k >= cb.length) return;
+    const pa = ca.slice(0, k + 1).join('/');
+    const pb = cb.slice(0, k + 1).join('/');
+    if (!PATH_IN.test(pa) || !PATH_IN.test(pb) || (!cut && (!pa.startsWith('/') || !pb.startsWith('/')))) return;
+    // Likely a build directory when something follows the differing component (a file below
+    // it), or when the two names are variants of one another (build-a / build-bb, tmp.x1 / tmp.y2).
+    let shared = 0;
+    while (shared < ca[k]!.length && ca[k]![shared] === cb[k]![shared]) shared++;
+    const directory = k < ca.length - 1 || k < cb.length - 1 || shared >= 3;
     const key = `${pa}\u0000${pb}`;
-    const entry = counts.get(key) ?? { pair: [pa, pb], n: 0 };
+    const entry = counts.get(key) ?? { pair: [pa, pb], n: 0, directory: false };
     entry.n++;
+    entry.directory ||= directory;
     counts.set(key, entry);
   };
   for (const i of items.slice(0, 50_000)) {
     if (i.line) consider(i.line.removed, i.line.added);
     if (i.change) consider(i.change.value1, i.change.value2);
+    for (const l of i.ascii ?? []) consider(l.removed, l.added, true);
   }
-  return [...counts.values()].sort((x, y) => y.n - x.n || y.pair[0].length - x.pair[0].length).slice(0, 8).map((e) => e.pair);
+  // /bin/sed vs /bin/awk is not a build directory: neither has files below it nor is a variant of the other.
+  return [...counts.values()]
+    .filter((e) => e.directory)
+    .sort((x, y) => y.n - x.n || y.pair[0].length - x.pair[0].length)
+    .slice(0, 8)
+    .map((e) => e.pair);
 }
 
 export function normaliseBuildPath(line: string, context: LineContext): string {

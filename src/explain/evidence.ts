@@ -19,6 +19,8 @@ export interface EvidenceItem {
   whole?: true;
   /** Changed lines past the examination limits: never explained, so never hidden. */
   unexamined?: number;
+  /** For a hex dump: the ASCII columns of a few changed rows, where detectors may learn build paths. */
+  ascii?: { removed?: string; added?: string }[];
 }
 
 /** Changed line pairs examined per node and in all: explaining must stay cheap next to comparing. */
@@ -88,7 +90,7 @@ function isLayoutShift(d: Difference, line: { removed?: string; added?: string }
 export function collectEvidence(root: Difference): EvidenceItem[] {
   const items: EvidenceItem[] = [];
   let lineItems = 0;
-  const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>) => {
+  const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>, parentHasContent = false) => {
     if (d.ignored) return;
     const here = [...path, d.source1];
     const fmt = d.format ?? format;
@@ -98,11 +100,18 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
     // too, and a change that only summarises the diff ("section:.text") gives way to them.
     for (const c of d.changes ?? []) {
       if (c.ignored || followsFromContent(c, siblings) || (d.unifiedDiff && c.field.startsWith('section:'))) continue;
+      // A member's own metadata node (directories): its size follows from the content compared beside it.
+      if (d.kind === 'metadata' && parentHasContent && /^(size)$/.test(c.field)) continue;
       items.push({ ...base, change: c });
     }
     if (d.unifiedDiff && d.kind === 'binary') {
-      // A hex dump: its lines are offsets and byte pairs, which no line pattern explains; the node is one item.
-      items.push({ ...base, whole: true });
+      // A hex dump: its lines are offsets and byte pairs, which no line pattern explains; the node is one
+      // item, with the text columns of its first changed rows kept for learning build paths.
+      const ascii = changedLines(d.unifiedDiff, 200).map((l) => ({
+        ...(l.removed !== undefined ? { removed: l.removed.slice(51) } : {}),
+        ...(l.added !== undefined ? { added: l.added.slice(51) } : {}),
+      }));
+      items.push({ ...base, whole: true, ascii });
     } else if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
       const budget = Math.min(MAX_NODE_LINES, MAX_LINE_ITEMS - lineItems);
       const lines = budget > 0 ? changedLines(d.unifiedDiff, budget) : [];
@@ -119,7 +128,8 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
     }
     if (!d.changes?.length && !d.unifiedDiff && d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
     const names = new Set(d.details.map((c) => c.source1));
-    for (const c of d.details) visit(c, here, fmt, art, names);
+    const hasContent = d.unifiedDiff !== undefined || d.details.some((c) => c.kind !== 'metadata');
+    for (const c of d.details) visit(c, here, fmt, art, names, hasContent);
   };
   visit(root, [], root.format, [root.source1], new Set());
   return items;

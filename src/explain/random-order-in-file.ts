@@ -15,7 +15,11 @@ export const randomOrderInFile: Detector = {
     for (const list of byNode.values()) {
       const removed = list.map((i) => i.line!.removed).filter((l): l is string => l !== undefined).sort();
       const added = list.map((i) => i.line!.added).filter((l): l is string => l !== undefined).sort();
-      if (removed.length > 1 && removed.length === added.length && removed.every((l, k) => l === added[k])) claims.push({ items: list, confidence: 'medium' as const });
+      if (removed.length > 0 && removed.length === added.length && removed.every((l, k) => l === added[k])) {
+        // javadoc's class-use and index pages are the best-known case, with a cause id of their own.
+        const javadoc = list[0]!.path.some((p) => /(^|\/)(class-use|api|javadoc)\/|-(summary|tree|use)\.html$|allclasses/.test(p));
+        claims.push({ items: list, confidence: 'medium' as const, ...(javadoc ? { id: 'random_order_in_documentation_generated_by_javadoc' } : {}) });
+      }
     }
     return claims;
   },

@@ -1,6 +1,13 @@
 // The known-cause detectors, most specific first: when two could claim the same
 // evidence, both are named, so the order only decides the listing order.
 import { buildDateInPackageMetadata } from './build-date-in-package-metadata.js';
+import { capturesBuildPathViaAssert } from './captures-build-path-via-assert.js';
+import { capturesShellVariableInAutofooScript } from './captures-shell-variable-in-autofoo-script.js';
+import { ocamlCapturesBuildPath } from './ocaml-captures-build-path.js';
+import { pathsVaryDueToUsrmerge } from './paths-vary-due-to-usrmerge.js';
+import { randomnessInDocumentationGeneratedBySphinx } from './randomness-in-documentation-generated-by-sphinx.js';
+import { randomnessInRRdbRdsDatabases } from './randomness-in-r-rdb-rds-databases.js';
+import { recordsBuildFlags } from './records-build-flags.js';
 import { buildIdDifferencesOnly } from './build-id-differences-only.js';
 import { capturesBuildPath } from './captures-build-path.js';
 import { capturesKernelVersion } from './captures-kernel-version.js';
@@ -25,6 +32,10 @@ export const detectors: readonly Detector[] = [
   buildIdDifferencesOnly,
   gnuDebuglinkCrc,
   gccCapturesBuildPath,
+  ocamlCapturesBuildPath,
+  randomnessInRRdbRdsDatabases,
+  capturesBuildPathViaAssert,
+  recordsBuildFlags,
   capturesBuildPath,
   timestampsInGzipHeaders,
   timestampsInPyc,
@@ -35,6 +46,9 @@ export const detectors: readonly Detector[] = [
   buildDateInPackageMetadata,
   rpmHeaderOnly,
   capturesKernelVersion,
+  pathsVaryDueToUsrmerge,
+  capturesShellVariableInAutofooScript,
+  randomnessInDocumentationGeneratedBySphinx,
   timestampsInFileContent,
   randomOrderInFile,
 ];
