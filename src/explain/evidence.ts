@@ -26,6 +26,7 @@ export interface EvidenceItem {
 /** Changed line pairs examined per node and in all: explaining must stay cheap next to comparing. */
 const MAX_NODE_LINES = 200;
 const MAX_LINE_ITEMS = 2_000;
+const MAX_ASCII_ROWS = 2_000;
 
 /** Pairs the -/+ lines of each block of a unified diff, in order, reading no further than `limit` pairs. */
 export function changedLines(diff: string, limit = Infinity): { removed?: string; added?: string }[] {
@@ -90,6 +91,7 @@ function isLayoutShift(d: Difference, line: { removed?: string; added?: string }
 export function collectEvidence(root: Difference): EvidenceItem[] {
   const items: EvidenceItem[] = [];
   let lineItems = 0;
+  let asciiRows = 0;
   const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>, parentHasContent = false) => {
     if (d.ignored) return;
     const here = [...path, d.source1];
@@ -107,10 +109,11 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
     if (d.unifiedDiff && d.kind === 'binary') {
       // A hex dump: its lines are offsets and byte pairs, which no line pattern explains; the node is one
       // item, with the text columns of its first changed rows kept for learning build paths.
-      const ascii = changedLines(d.unifiedDiff, 200).map((l) => ({
+      const ascii = (asciiRows < MAX_ASCII_ROWS ? changedLines(d.unifiedDiff, 32) : []).map((l) => ({
         ...(l.removed !== undefined ? { removed: l.removed.slice(51) } : {}),
         ...(l.added !== undefined ? { added: l.added.slice(51) } : {}),
       }));
+      asciiRows += ascii.length;
       items.push({ ...base, whole: true, ascii });
     } else if (d.unifiedDiff && (!d.changes?.length || d.changes.some((c) => c.field.startsWith('section:')))) {
       const budget = Math.min(MAX_NODE_LINES, MAX_LINE_ITEMS - lineItems);
