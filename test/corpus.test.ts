@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { checkInvariants, newStats, scratch } from './fuzz-support.js';
+import { checkInvariants, mutate, newStats, scratch, type Mutation } from './fuzz-support.js';
+import { haveCommand, sh } from './helpers.js';
 
 const dir = scratch();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +56,31 @@ const generated: { reason: string; name: string; make: () => [Buffer, Buffer] }[
     },
   },
 ];
+
+/** A small C program, for the entries found by mutating an ELF seed. */
+function program(): Buffer {
+  sh(dir, `printf 'int f(void){return 1;}\\nint main(void){return f();}\\n' > p.c && gcc -O1 -o prog p.c`);
+  return readFileSync(join(dir, 'prog'));
+}
+
+const mutated: { reason: string; a: Mutation[]; b: Mutation[] }[] = [
+  {
+    reason:
+      'one side of an ELF pair failed to parse while the other was still being read: Promise.all returned, the comparison ended, and the orphaned read hit the removed input (ENOENT, untyped); every paired operation now settles both sides first (settleAll)',
+    a: [{ kind: 'nest' }],
+    b: [
+      { kind: 'pastEnd', at: 1291202326, extra: 568360 },
+      { kind: 'flip', at: 1654822696, bit: 7 },
+    ],
+  },
+];
+
+for (const m of mutated) {
+  test(`corpus: ${m.reason}`, { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, async () => {
+    const seed = program();
+    for (let i = 0; i < 5; i++) await checkInvariants(dir, m.a.reduce(mutate, seed), m.b.reduce(mutate, seed), 'prog', newStats());
+  });
+}
 
 for (const g of generated) {
   test(`corpus: ${g.reason}`, async () => {

@@ -48,7 +48,7 @@ describe('random bytes behind a magic number', () => {
         fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), fc.uint8Array({ maxLength: 4096 }), async (x, y) => {
           await checkInvariants(dir, Buffer.concat([magic, x]), Buffer.concat([magic, y]), format, stats);
         }),
-        { numRuns: numRuns(8) },
+        { numRuns: numRuns(8), includeErrorInReport: true },
       );
     });
   }
@@ -69,7 +69,7 @@ describe('mutated valid artifacts', () => {
             const b = mb.reduce(mutate, seed.bytes);
             await checkInvariants(dir, a, b, seed.name.replace(/^\./, 'dot'), stats);
           }),
-          { numRuns: numRuns(6) },
+          { numRuns: numRuns(6), includeErrorInReport: true },
         );
       });
     }

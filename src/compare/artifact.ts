@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LimitError, truncated } from './errors.js';
+import { settleAll } from './settle.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'socket';
 
@@ -56,7 +57,7 @@ export async function closeFile(file: string): Promise<void> {
 }
 
 export async function closeAllFiles(): Promise<void> {
-  await Promise.all([...handles.keys()].map(closeFile));
+  await settleAll([...handles.keys()].map(closeFile));
 }
 
 export class Artifact {
@@ -199,7 +200,7 @@ export async function sameBytes(a: Artifact, b: Artifact): Promise<boolean> {
   const [ba, bb] = [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
   for (let off = 0; off < a.size; off += n) {
     const len = Math.min(n, a.size - off);
-    const [ca, cb] = await Promise.all([a.readInto(ba, off, len), b.readInto(bb, off, len)]);
+    const [ca, cb] = await settleAll([a.readInto(ba, off, len), b.readInto(bb, off, len)]);
     if (!ca.equals(cb)) return false;
   }
   return true;

@@ -9,6 +9,7 @@ import { node, type Difference } from './difference.js';
 import { asReproveError, ReproveError } from './errors.js';
 import { binaryFormat, compareBinary } from '../formats/binary.js';
 import type { Format } from '../formats/format.js';
+import { settleAll } from './settle.js';
 
 // The format registry loads every format module: only a pair whose bytes differ needs it,
 // so identical inputs are answered without loading it (and the import cycle
@@ -35,7 +36,7 @@ export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, d
 }
 
 async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
-  const [fa, fb] = await Promise.all([recognise(a), recognise(b)]);
+  const [fa, fb] = await settleAll([recognise(a), recognise(b)]);
   const format = fa === fb ? fa : binaryFormat;
   try {
     if (fa !== fb && fa.content && fb.content) return await compareContents(a, b, fa, fb, ctx, depth);
@@ -64,7 +65,7 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
 
 /** Two different compressions: compare what they decompress to. */
 async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference> {
-  const [ca, cb] = await Promise.all([fa.content!(a, ctx), fb.content!(b, ctx)]);
+  const [ca, cb] = await settleAll([fa.content!(a, ctx), fb.content!(b, ctx)]);
   const inner = await compareArtifacts(ca, cb, ctx, depth + 1);
   const d = node(a.name, b.name, { kind: 'artifact', comments: [`Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`] });
   if (inner) d.details.push(inner);
@@ -114,7 +115,7 @@ export interface CompareResult {
 export async function compare(path1: string, path2: string, options: CompareOptions = {}): Promise<CompareResult> {
   const ctx = new Context(options);
   try {
-    const [a, b] = await Promise.all([artifactFromPath(path1, path1, [], true), artifactFromPath(path2, path2, [], true)]).catch((e: unknown) => {
+    const [a, b] = await settleAll([artifactFromPath(path1, path1, [], true), artifactFromPath(path2, path2, [], true)]).catch((e: unknown) => {
       throw new ReproveError('io', `Cannot read input: ${(e as Error).message}`);
     });
     if (a.meta.type !== b.meta.type && (a.meta.type === 'dir' || b.meta.type === 'dir'))

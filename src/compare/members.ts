@@ -8,6 +8,7 @@ import { mapLimited } from './semaphore.js';
 import { compareArtifacts } from './compare.js';
 import { similarity, sketch } from './similarity.js';
 import { pushTo } from './group-by.js';
+import { settleAll } from './settle.js';
 
 const TYPE_CHAR: Record<Metadata['type'], string> = {
   file: '-',
@@ -165,8 +166,8 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
   }
   const restB = candB.filter((m) => !takenB.has(m));
   if (ctx.limits.fuzzyThreshold <= 0 || restA.length === 0 || restB.length === 0) return pairs;
-  const sa = await Promise.all(restA.map((m) => sketch(m)));
-  const sb = await Promise.all(restB.map((m) => sketch(m)));
+  const sa = await settleAll(restA.map((m) => sketch(m)));
+  const sb = await settleAll(restB.map((m) => sketch(m)));
   for (let i = 0; i < restA.length; i++) {
     if (!sa[i]) continue;
     let best = -1;

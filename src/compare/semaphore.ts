@@ -1,4 +1,6 @@
 // Bounds how many external processes (decompressors, diff, objdump) run at once.
+import { settleAll } from './settle.js';
+
 export class Semaphore {
   private waiting: (() => void)[] = [];
   private active = 0;
@@ -21,12 +23,19 @@ export class Semaphore {
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    // After a failure the others finish what they hold and take nothing more.
+    while (next < items.length && !failed) {
       const i = next++;
-      results[i] = await fn(items[i]!, i);
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await settleAll(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }

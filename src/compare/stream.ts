@@ -8,6 +8,7 @@ import { group, node, textDifference, type Difference, type FieldChange } from '
 import { spill } from './spill.js';
 import { compareBinary } from '../formats/binary.js';
 import type { Format } from '../formats/format.js';
+import { settleAll } from './settle.js';
 
 export interface StreamSpec {
   name: string;
@@ -49,9 +50,9 @@ export function streamFormat(spec: StreamSpec): Format {
     fileName: spec.fileName,
     content: (a, ctx) => decompressed(spec, a, ctx),
     async compare(a, b, ctx, depth) {
-      const [ha, hb] = spec.header ? await Promise.all([spec.header(a), spec.header(b)]) : [{}, {}];
+      const [ha, hb] = spec.header ? await settleAll([spec.header(a), spec.header(b)]) : [{}, {}];
       const headerDiff = await headerDifference(ctx, `${spec.name} header`, ha, hb);
-      const [ca, cb] = await Promise.all([decompressed(spec, a, ctx), decompressed(spec, b, ctx)]);
+      const [ca, cb] = await settleAll([decompressed(spec, a, ctx), decompressed(spec, b, ctx)]);
       const inner = await compareArtifacts(ca, cb, ctx, depth);
       if (!inner && !headerDiff) {
         const d = await compareBinary(a, b, ctx);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReproveError } from './errors.js';
+import { settleAll } from './settle.js';
 
 export interface DiffOptions {
   context: number;
@@ -212,7 +213,7 @@ async function gnuDiff(text1: string, text2: string, opts: DiffOptions): Promise
   const [f1, f2] = [`${stem}-1`, `${stem}-2`];
   let out: Buffer[];
   try {
-    await Promise.all([writeFile(f1, text1), writeFile(f2, text2)]);
+    await settleAll([writeFile(f1, text1), writeFile(f2, text2)]);
     out = await new Promise<Buffer[]>((resolve, reject) => {
       const child = spawn('diff', ['-a', `-U${opts.context}`, f1, f2], { stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
@@ -226,7 +227,7 @@ async function gnuDiff(text1: string, text2: string, opts: DiffOptions): Promise
       });
     });
   } finally {
-    await Promise.all([rm(f1, { force: true }), rm(f2, { force: true })]);
+    await settleAll([rm(f1, { force: true }), rm(f2, { force: true })]);
   }
   const raw = Buffer.concat(out).toString('utf8').split('\n');
   // Drop the ---/+++ header and re-apply the block limit.

@@ -11,6 +11,7 @@ import { compareMembers, listingLine } from '../compare/members.js';
 import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 export const AR_MAGIC = '!<arch>\n';
 const THIN_MAGIC = '!<thin>\n';
@@ -199,7 +200,7 @@ export async function symbolIndex(l: ArListing, ctx: Context): Promise<string> {
 /** The ar-level details of two archives: variant, symbol table, file list, members. */
 export async function compareAr(a: Artifact, b: Artifact, la: ArListing, lb: ArListing, ctx: Context, depth: number): Promise<{ details: Difference[]; comments: string[] }> {
   const header = await headerDifference(ctx, 'ar archive', la.header, lb.header);
-  const [sa, sb] = await Promise.all([symbolIndex(la, ctx), symbolIndex(lb, ctx)]);
+  const [sa, sb] = await settleAll([symbolIndex(la, ctx), symbolIndex(lb, ctx)]);
   // Named like a pseudo node ("ar ..."): diffoscope shows the symbol table as `nm -s`, not as a member.
   const symbols = await textDifference(ctx, 'ar symbol table', 'ar symbol table', sa, sb, { kind: 'header' });
   const members = await compareMembers(
@@ -217,7 +218,7 @@ export const arFormat: Format = {
   magic: (head) => head.length >= 8 && head.toString('latin1', 0, 8) === AR_MAGIC,
   fileName: /\.(a|ar)$/i,
   async compare(a, b, ctx, depth) {
-    const [la, lb] = await Promise.all([listAr(a, ctx), listAr(b, ctx)]);
+    const [la, lb] = await settleAll([listAr(a, ctx), listAr(b, ctx)]);
     const { details, comments } = await compareAr(a, b, la, lb, ctx, depth);
     return group(a.name, b.name, details, { comments });
   },

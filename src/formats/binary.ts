@@ -5,6 +5,7 @@ import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
 import { node, textDifference, type Difference } from '../compare/difference.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const ROW = 16;
 const HEXDUMP_INPUT = 4 << 20;
@@ -61,7 +62,7 @@ export function hexDump(buf: Buffer, base = 0): string {
 async function differingRows(a: Artifact, b: Artifact, max: number): Promise<{ rows: number[]; more: boolean }> {
   const rows: number[] = [];
   for (let off = 0; off < a.size; off += CHUNK) {
-    const [ca, cb] = await Promise.all([a.read(off, CHUNK), b.read(off, CHUNK)]);
+    const [ca, cb] = await settleAll([a.read(off, CHUNK), b.read(off, CHUNK)]);
     if (ca.equals(cb)) continue;
     for (let r = 0; r < ca.length; r += ROW) {
       if (ca.compare(cb, r, Math.min(r + ROW, cb.length), r, Math.min(r + ROW, ca.length)) !== 0) {
@@ -90,7 +91,7 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
     const len = end - start;
     out.push(`@@ -${start + 1},${len} +${start + 1},${len} @@`);
     // The hunk's bytes, read once per side (at most 64 blocks of rows).
-    const [ha, hb] = await Promise.all([a.read(start * ROW, len * ROW), b.read(start * ROW, len * ROW)]);
+    const [ha, hb] = await settleAll([a.read(start * ROW, len * ROW), b.read(start * ROW, len * ROW)]);
     const rowText = (buf: Buffer, r: number) => hexRow(buf, r * ROW, (r - start) * ROW, Math.min(buf.length, (r - start + 1) * ROW));
     const changed = new Set(rows.slice(i, j + 1));
     for (let r = start; r < end; ) {
@@ -132,7 +133,7 @@ export async function compareBinary(a: Artifact, b: Artifact, ctx: Context): Pro
     d.comments.push(...comments);
     return d;
   }
-  const [ba, bb] = await Promise.all([a.read(0, HEXDUMP_INPUT), b.read(0, HEXDUMP_INPUT)]);
+  const [ba, bb] = await settleAll([a.read(0, HEXDUMP_INPUT), b.read(0, HEXDUMP_INPUT)]);
   const d = (await textDifference(ctx, a.name, b.name, hexDump(ba), hexDump(bb), { kind: 'binary' })) ?? node(a.name, b.name, { kind: 'binary' });
   if (a.size > HEXDUMP_INPUT || b.size > HEXDUMP_INPUT) d.comments.push(`Hex dump limited to the first ${HEXDUMP_INPUT} bytes of ${a.size} and ${b.size}`);
   if (ba.equals(bb)) d.comments.push(`Sizes differ: ${a.size} vs ${b.size} bytes`);

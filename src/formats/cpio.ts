@@ -11,6 +11,7 @@ import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
 import { WindowReader } from './ar.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const TRAILER = 'TRAILER!!!';
 /** PATH_MAX is 4096; a name this long is hostile or broken. */
@@ -206,7 +207,7 @@ export const cpioFormat: Format = {
   },
   fileName: /\.cpio$/i,
   async compare(a, b, ctx, depth) {
-    const [la, lb] = await Promise.all([listCpio(a, ctx), listCpio(b, ctx)]);
+    const [la, lb] = await settleAll([listCpio(a, ctx), listCpio(b, ctx)]);
     const header = await headerDifference(ctx, 'cpio archive', la.header, lb.header);
     const { details, comments: memberComments } = await compareMembers(la.members, lb.members, ctx, depth);
     const comments = [...new Set([...la.comments, ...lb.comments])];

@@ -8,6 +8,7 @@ import { group, type Difference } from '../compare/difference.js';
 import { headerDifference } from '../compare/stream.js';
 import { AR_MAGIC, compareAr, listAr, type ArListing } from './ar.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const STANDARD = [/^debian-binary$/, /^control\.tar(\.(gz|xz|zst))?$/, /^data\.tar(\.(gz|bz2|xz|lzma|zst))?$/];
 const MAX_VERSION = 1024;
@@ -41,8 +42,8 @@ export const debFormat: Format = {
   magic: (head) => head.length >= 22 && head.toString('latin1', 0, 21) === `${AR_MAGIC}debian-binary` && (head[21] === 0x20 || head[21] === 0x2f),
   fileName: /\.(deb|udeb|ddeb)$/i,
   async compare(a, b, ctx, depth) {
-    const [la, lb] = await Promise.all([listAr(a, ctx), listAr(b, ctx)]);
-    const [va, vb] = await Promise.all([version(la), version(lb)]);
+    const [la, lb] = await settleAll([listAr(a, ctx), listAr(b, ctx)]);
+    const [va, vb] = await settleAll([version(la), version(lb)]);
     const header = await headerDifference(ctx, 'debian-binary header', { version: va.version }, { version: vb.version });
     const namesA = la.members.map((e) => e.member.name);
     const namesB = lb.members.map((e) => e.member.name);

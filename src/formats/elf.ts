@@ -20,6 +20,7 @@ import { decodeNotes, notesText, type Note } from './elf-notes.js';
 import type { Format } from './format.js';
 import { decodeGoBuildInfo, goTextBuildId } from './go-buildinfo.js';
 import { mapLimited } from '../compare/semaphore.js';
+import { settleAll } from '../compare/settle.js';
 
 const SHT_NOBITS = 8;
 const SHN_XINDEX = 0xffff;
@@ -375,7 +376,7 @@ async function rangesDiffer(ra: WindowReader, rb: WindowReader, a: Artifact, b: 
   let last = 0;
   for (let off = 0; off < sa.avail; off += CHUNK) {
     const n = Math.min(CHUNK, sa.avail - off);
-    const [x, y] = await Promise.all([a.read(sa.offset + off, n), b.read(sb.offset + off, n)]);
+    const [x, y] = await settleAll([a.read(sa.offset + off, n), b.read(sb.offset + off, n)]);
     if (!x.equals(y)) {
       if (first < 0) first = off;
       last = off + n;
@@ -549,7 +550,7 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
   const title = `ELF section ${sa.key}`;
   const changes: FieldChange[] = [];
   const comments: string[] = [];
-  const [da, db] = await Promise.all([sectionData(ea, sa), sectionData(eb, sb)]);
+  const [da, db] = await settleAll([sectionData(ea, sa), sectionData(eb, sb)]);
   const text = async (ta: string, tb: string, comment?: string): Promise<Difference | null> => {
     const d = await textDifference(ctx, title, title, ta, tb, { kind: 'content' });
     if (d && comment) comments.push(comment);
@@ -577,7 +578,7 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
           d = await text(ga.text, gb.text, 'Go build information: version, module, dependencies, build settings');
         } else comments.push(`Go build information not decoded: ${typeof ga === 'string' ? ga : (gb as string)}`);
       } else if (sa.type === 2 || sa.type === 11) {
-        const [sta, stb] = await Promise.all([linkedStrings(ea, sa), linkedStrings(eb, sb)]);
+        const [sta, stb] = await settleAll([linkedStrings(ea, sa), linkedStrings(eb, sb)]);
         d = await text(symbolLines(ea, da.data, sta), symbolLines(eb, db.data, stb), 'Symbols: value, size, type, binding, visibility, section, name');
       } else if (sa.type === 4 || sa.type === 9) {
         const linked = async (e: Elf, s: Section): Promise<[Buffer, Buffer]> => {
@@ -585,17 +586,17 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
           if (!st || st.avail > MAX_VIEW || (st.type !== 2 && st.type !== 11)) return [Buffer.alloc(0), Buffer.alloc(0)];
           return [await e.a.read(st.offset, st.avail), await linkedStrings(e, st)];
         };
-        const [[ya, za], [yb, zb]] = await Promise.all([linked(ea, sa), linked(eb, sb)]);
+        const [[ya, za], [yb, zb]] = await settleAll([linked(ea, sa), linked(eb, sb)]);
         d = await text(relocationLines(ea, sa, da.data, ya, za), relocationLines(eb, sb, db.data, yb, zb), 'Relocations: offset, type, symbol, addend');
       } else if (sa.type === 6) {
-        const [sta, stb] = await Promise.all([linkedStrings(ea, sa), linkedStrings(eb, sb)]);
+        const [sta, stb] = await settleAll([linkedStrings(ea, sa), linkedStrings(eb, sb)]);
         d = await text(dynamicLines(ea, da.data, sta), dynamicLines(eb, db.data, stb), 'Dynamic section: tag and value');
       } else if (sa.type === 3 || name === '.comment' || Number(sa.flags & BigInt(SHF_STRINGS))) {
         d = await text(strings(da.data), strings(db.data), 'Strings, one per line');
       }
     }
     if (d === undefined && Number(sa.flags & BigInt(SHF_EXECINSTR)) && sa.type !== SHT_NOBITS && (await haveTool('objdump'))) {
-      const [ida, idb] = await Promise.all([ea.a.read(sa.offset, 256), eb.a.read(sb.offset, 256)]).then(([x, y]) => [goTextBuildId(x), goTextBuildId(y)]);
+      const [ida, idb] = await settleAll([ea.a.read(sa.offset, 256), eb.a.read(sb.offset, 256)]).then(([x, y]) => [goTextBuildId(x), goTextBuildId(y)]);
       if (ida !== idb) changes.push({ field: 'go build id', value1: ida, value2: idb });
       // Large sections: only a window from the first differing byte, so time and memory stay bounded
       // (a whole libcrypto .text is tens of MB of disassembly, past what a reader uses).
@@ -607,13 +608,13 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
         windows = [win(sa), win(sb)];
         comments.push(`Disassembly limited to section offsets ${hex(from)}..${hex(to)} (${to - from} of ${Math.max(sa.avail, sb.avail)} bytes), from the first differing byte`);
       }
-      const [xa, xb] = await Promise.all([disassemble(ea, sa, ctx, windows?.[0]), disassemble(eb, sb, ctx, windows?.[1])]);
+      const [xa, xb] = await settleAll([disassemble(ea, sa, ctx, windows?.[0]), disassemble(eb, sb, ctx, windows?.[1])]);
       d = await text(xa, xb, 'Disassembled with objdump -d --no-show-raw-insn');
       if (d === null && (ida || idb)) d = undefined;
     } else if (d === undefined && /^\.(z?debug)_/.test(name) && (await haveTool('readelf'))) {
       const g = DWARF_GROUPS[name.replace(/^\.z?debug_/, '').replace(/\.dwo$/, '')];
       if (g) {
-        const [xa, xb] = await Promise.all([debugDump(ea, g, ctx), debugDump(eb, g, ctx)]);
+        const [xa, xb] = await settleAll([debugDump(ea, g, ctx), debugDump(eb, g, ctx)]);
         d = await text(xa, xb, `DWARF shown by readelf --wide --debug-dump=${g} (the whole group, which may span several sections)`);
       }
     }
@@ -658,7 +659,7 @@ function gaps(e: Elf): [number, number][] {
 }
 
 async function compareElf(a: Artifact, b: Artifact, ctx: Context): Promise<Difference | null> {
-  const [ea, eb] = await Promise.all([readElf(a, ctx), readElf(b, ctx)]);
+  const [ea, eb] = await settleAll([readElf(a, ctx), readElf(b, ctx)]);
   const header = await headerDifference(ctx, 'ELF header', ea.h.fields, eb.h.fields);
   const [pa, pb] = [segmentTable(ea), segmentTable(eb)];
   const phdrs = await textDifference(ctx, 'ELF program headers', 'ELF program headers', pa, pb, { kind: 'header' });
@@ -697,7 +698,7 @@ async function compareElf(a: Artifact, b: Artifact, ctx: Context): Promise<Diffe
     for (const [s, e] of gaps(ea)) {
       for (let off = s; off < e; off += CHUNK) {
         const n = Math.min(CHUNK, e - off);
-        const [x, y] = await Promise.all([a.read(off, n), b.read(off, n)]);
+        const [x, y] = await settleAll([a.read(off, n), b.read(off, n)]);
         if (!x.equals(y)) {
           diffs.push(`${hex(s)}..${hex(e)}`);
           break;

@@ -7,6 +7,7 @@ import { group, textDifference, type FieldChange } from '../compare/difference.j
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
 import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const MAGIC = 0x950412de;
 const HEADER = 28;
@@ -202,7 +203,7 @@ export const gettextFormat: Format = {
   magic: (head) => head.length >= HEADER && (head.readUInt32LE(0) === MAGIC || head.readUInt32BE(0) === MAGIC),
   fileName: /\.g?mo$/,
   async compare(a, b, ctx) {
-    const [ca, cb] = await Promise.all([
+    const [ca, cb] = await settleAll([
       readMo(a, ctx).catch((e: unknown) => {
         throw asReproveError(e, a.path);
       }),

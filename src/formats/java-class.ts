@@ -10,6 +10,7 @@ import { asReproveError, malformed, truncated } from '../compare/errors.js';
 import { haveTool, runTool } from '../compare/tool.js';
 import { compareBinary } from './binary.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const MAGIC = 0xcafebabe;
 /** Mach-O fat binaries share the magic; there the next word is a small architecture count. */
@@ -173,14 +174,14 @@ async function javapPair(ctx: Context, ba: Buffer, bb: Buffer): Promise<[string,
   const fa = ctx.tmp.file('a.class');
   const fb = ctx.tmp.file('b.class');
   try {
-    await Promise.all([writeFile(fa, ba), writeFile(fb, bb)]);
+    await settleAll([writeFile(fa, ba), writeFile(fb, bb)]);
     const r = await runTool(ctx, 'javap', [...JAVAP_ARGS, fa, fb], { maxOutput: MAX_JAVAP_OUTPUT });
     const text = r.stdout.toString('utf8');
     const split = text.indexOf(`\nClassfile ${fb}\n`);
     if (!text.startsWith(`Classfile ${fa}\n`) || split < 0) throw malformed(`Cannot read javap's output: no "Classfile" line for each class`);
     return [cleanJavap(text.slice(0, split + 1)), cleanJavap(text.slice(split + 1))];
   } finally {
-    await Promise.all([rm(fa, { force: true }), rm(fb, { force: true })]);
+    await settleAll([rm(fa, { force: true }), rm(fb, { force: true })]);
   }
 }
 
@@ -195,7 +196,7 @@ export const javaClassFormat: Format = {
   magic: (head) => majorVersion(head) !== undefined,
   fileName: /\.class$/,
   async compare(a, b, ctx) {
-    const [ba, bb] = await Promise.all([a.readAll(MAX_CLASS), b.readAll(MAX_CLASS)]);
+    const [ba, bb] = await settleAll([a.readAll(MAX_CLASS), b.readAll(MAX_CLASS)]);
     const comments: string[] = [];
     if (await haveTool('javap')) {
       try {

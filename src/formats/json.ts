@@ -5,6 +5,7 @@ import type { Context } from '../compare/context.js';
 import { textDifference, type Difference } from '../compare/difference.js';
 import { compareText, readText } from './text.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -26,7 +27,7 @@ export function normaliseJson(text: string): string | null {
 }
 
 async function compareJson(a: Artifact, b: Artifact, ctx: Context): Promise<Difference> {
-  const [ta, tb] = await Promise.all([readText(a, ctx), readText(b, ctx)]);
+  const [ta, tb] = await settleAll([readText(a, ctx), readText(b, ctx)]);
   const na = ta && !ta.cut ? normaliseJson(ta.text) : null;
   const nb = tb && !tb.cut ? normaliseJson(tb.text) : null;
   if (na === null || nb === null) {

@@ -8,6 +8,7 @@ import { textDifference, type Difference, type FieldChange } from '../compare/di
 import { malformed, ReproveError } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { compareText, readText } from './text.js';
+import { settleAll } from '../compare/settle.js';
 
 /** Field changes kept on one node; the rest are counted in a comment. */
 export const MAX_CHANGES = 100_000;
@@ -43,7 +44,7 @@ export async function compareParsed<T>(
   parse: (text: string, name: string) => T,
   build: (pa: T, pb: T, ta: string, tb: string) => Promise<Difference | null>,
 ): Promise<Difference> {
-  const [ta, tb] = await Promise.all([readText(a, ctx), readText(b, ctx)]);
+  const [ta, tb] = await settleAll([readText(a, ctx), readText(b, ctx)]);
   if (!ta || !tb || ta.cut || tb.cut) return compareText(a, b, ctx);
   let pa: T;
   let pb: T;

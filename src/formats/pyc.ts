@@ -138,6 +138,7 @@ if not isinstance(co, types.CodeType):
 else:
     show(co, co.co_name)
 `;
+import { settleAll } from '../compare/settle.js';
 
 /** A python3 whose MAGIC_NUMBER is `magic`, or null. Cached per magic. */
 const interpreters = new Map<number, Promise<string | null>>();
@@ -183,7 +184,7 @@ async function compareCode(a: Artifact, b: Artifact, ha: PycHeader, hb: PycHeade
     const python = await pythonFor(ctx, ha.magic, version);
     if (python) {
       try {
-        const [ta, tb] = await Promise.all([disassemble(ctx, python, a, ha.codeOffset), disassemble(ctx, python, b, hb.codeOffset)]);
+        const [ta, tb] = await settleAll([disassemble(ctx, python, a, ha.codeOffset), disassemble(ctx, python, b, hb.codeOffset)]);
         const d = await textDifference(ctx, 'Python disassembly', 'Python disassembly', ta, tb);
         if (d) return d;
         comments.push('The disassembly is identical; the marshalled bytes differ (reference flags, string interning or marshal version)');
@@ -211,7 +212,7 @@ export const pycFormat: Format = {
   },
   fileName: /\.py[co]$/,
   async compare(a, b, ctx) {
-    const [ha, hb] = await Promise.all([
+    const [ha, hb] = await settleAll([
       readPycHeader(a).catch((e: unknown) => {
         throw asReproveError(e, a.path);
       }),

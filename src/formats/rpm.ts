@@ -20,6 +20,7 @@ import { gzipFormat } from './gzip.js';
 import { tagName } from './rpm-tags.js';
 import { xzFormat } from './xz.js';
 import { zstdFormat } from './zstd.js';
+import { settleAll } from '../compare/settle.js';
 
 const LEAD_MAGIC = Buffer.from([0xed, 0xab, 0xee, 0xdb]);
 const HEADER_MAGIC = Buffer.from([0x8e, 0xad, 0xe8, 0x01]);
@@ -526,7 +527,7 @@ async function comparePayloads(a: Artifact, b: Artifact, pa: RpmPackage, pb: Rpm
   let ca: Artifact;
   let cb: Artifact;
   try {
-    [ca, cb] = await Promise.all([payloadContent(a, pa, ya, ctx), payloadContent(b, pb, yb, ctx)]);
+    [ca, cb] = await settleAll([payloadContent(a, pa, ya, ctx), payloadContent(b, pb, yb, ctx)]);
   } catch (err) {
     const e = asReproveError(err, a.path);
     const d = await compareBinary(ya.member('content', ya.meta, ya.source), yb.member('content', yb.meta, yb.source), ctx);
@@ -546,7 +547,7 @@ async function comparePayloads(a: Artifact, b: Artifact, pa: RpmPackage, pb: Rpm
 }
 
 export async function compareRpm(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
-  const [pa, pb] = await Promise.all([readRpm(a), readRpm(b)]);
+  const [pa, pb] = await settleAll([readRpm(a), readRpm(b)]);
   const comments = [...pa.comments, ...pb.comments];
   const ya = a.slice('payload', { type: 'file', size: a.size - pa.payloadOffset }, pa.payloadOffset, a.size - pa.payloadOffset);
   const yb = b.slice('payload', { type: 'file', size: b.size - pb.payloadOffset }, pb.payloadOffset, b.size - pb.payloadOffset);
@@ -565,7 +566,7 @@ export async function compareRpm(a: Artifact, b: Artifact, ctx: Context, depth: 
     .map((k) => ({ field: k, value1: sa.fields[k] && cut(sa.fields[k]), value2: sb.fields[k] && cut(sb.fields[k]) }));
   details.push(await textDifference(ctx, 'scriptlets', 'scriptlets', sa.text, sb.text, { kind: 'content', changes: scriptChanges }));
   details.push(await textDifference(ctx, 'changelog', 'changelog', changelog(pa.header), changelog(pb.header), { kind: 'content' }));
-  const [ia, ib] = await Promise.all([integrity(a, pa, ya), integrity(b, pb, yb)]);
+  const [ia, ib] = await settleAll([integrity(a, pa, ya), integrity(b, pb, yb)]);
   details.push(await comparePayloads(a, b, pa, pb, ya, yb, ctx, depth));
   return group(a.name, b.name, details, { comments: [...new Set([...comments, ...viewComments, ...ia, ...ib])] });
 }

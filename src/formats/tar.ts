@@ -9,6 +9,7 @@ import { LimitError, malformed, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
 import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 const BLOCK = 512;
 const WINDOW = 64 * 1024;
@@ -255,7 +256,7 @@ export const tarFormat: Format = {
   },
   fileName: /\.tar$/i,
   async compare(a, b, ctx, depth) {
-    const [la, lb] = await Promise.all([listTar(a, ctx), listTar(b, ctx)]);
+    const [la, lb] = await settleAll([listTar(a, ctx), listTar(b, ctx)]);
     const header = await headerDifference(ctx, 'tar archive', la.header, lb.header);
     const comments = [...new Set([...la.comments, ...lb.comments])];
     const { details, comments: memberComments } = await compareMembers(la.members, lb.members, ctx, depth);

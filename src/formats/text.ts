@@ -5,6 +5,7 @@ import type { Context } from '../compare/context.js';
 import { textDifference, type Difference } from '../compare/difference.js';
 import { compareBinary } from './binary.js';
 import type { Format } from './format.js';
+import { settleAll } from '../compare/settle.js';
 
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
 
@@ -59,7 +60,7 @@ export async function readText(a: Artifact, ctx: Context): Promise<{ text: strin
 
 /** Line diff of two texts; binary fallback when either side is not text. */
 export async function compareText(a: Artifact, b: Artifact, ctx: Context): Promise<Difference> {
-  const [ta, tb] = await Promise.all([readText(a, ctx), readText(b, ctx)]);
+  const [ta, tb] = await settleAll([readText(a, ctx), readText(b, ctx)]);
   if (!ta || !tb) {
     const d = await compareBinary(a, b, ctx);
     d.comments.unshift(`${!ta ? a.name : b.name} is not text; showing the binary difference`);

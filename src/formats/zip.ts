@@ -19,6 +19,7 @@ import { spill, transformOutput } from '../compare/spill.js';
 import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
 import { pushTo } from '../compare/group-by.js';
+import { settleAll } from '../compare/settle.js';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -545,7 +546,7 @@ async function linkTarget(raw: Artifact, e: ZipEntry): Promise<string> {
 /** The member artifacts of one side, content inflated where it may differ. */
 async function materialise(a: Artifact, listing: ZipListing, same: Set<ZipEntry>, ctx: Context, notes: Map<string, Note[]>): Promise<Artifact[]> {
   const note = (e: ZipEntry, text: string, limit = false) => pushTo(notes, e.name, { text, limit });
-  return Promise.all(
+  return settleAll(
     listing.entries.map(async (e) => {
       const raw = a.slice(e.name, e.meta, e.dataOffset, e.compressedSize);
       if (e.meta.type === 'symlink') {
@@ -614,12 +615,12 @@ export const zipFormat: Format = {
   magic: (head) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6)),
   fileName: /\.(zip|jar|whl|apk|epub|odt|docx)$/i,
   async compare(a, b, ctx, depth) {
-    const [la, lb] = await Promise.all([listZip(a, ctx), listZip(b, ctx)]);
+    const [la, lb] = await settleAll([listZip(a, ctx), listZip(b, ctx)]);
     const header = await headerDifference(ctx, 'zip archive', la.header, lb.header);
     const same = await sameStoredBytes(a, b, la.entries, lb.entries);
     const na = new Map<string, Note[]>();
     const nb = new Map<string, Note[]>();
-    const [ma, mb] = await Promise.all([materialise(a, la, same, ctx, na), materialise(b, lb, same, ctx, nb)]);
+    const [ma, mb] = await settleAll([materialise(a, la, same, ctx, na), materialise(b, lb, same, ctx, nb)]);
     const { details, comments: memberComments } = await compareMembers(ma, mb, ctx, depth);
     const noteComments = attachNotes(details, na, nb, a.name, b.name);
     const comments = [...new Set([...la.comments, ...lb.comments, ...noteComments])];
