@@ -66,6 +66,18 @@ export function buildSeeds(dir: string): Seed[] {
     sh(dir, `printf 'msgid ""\\nmsgstr ""\\n"Content-Type: text/plain; charset=UTF-8\\\\n"\\n\\nmsgid "hello"\\nmsgstr "bonjour"\\n' > x.po && msgfmt -o x.mo x.po`);
     add('gettext', 'x.mo');
   }
+  if (haveCommand('rpmbuild')) {
+    writeFileSync(
+      join(dir, 'x.spec'),
+      'Name: x\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\nRequires: sh\n%description\nd\n%install\nmkdir -p %{buildroot}/usr/share/x && seq 1 50 > %{buildroot}/usr/share/x/f && ln -s f %{buildroot}/usr/share/x/l\n%post\necho hi\n%files\n/usr/share/x\n',
+    );
+    sh(dir, `rpmbuild -bb --define "_topdir $PWD/rpmtop" --define '_binary_payload w9.gzdio' x.spec >/dev/null 2>&1 && cp rpmtop/RPMS/noarch/*.rpm x.rpm`);
+    add('rpm', 'x.rpm');
+  }
+  if (haveCommand('javac')) {
+    sh(dir, `mkdir -p j && printf 'public class C { int f(int x) { return x + 1; } }\\n' > j/C.java && javac -d j j/C.java && cp j/C.class C.class`);
+    add('java-class', 'C.class');
+  }
   sh(dir, `cp t/data.json x.json && cp t/sub/numbers.txt x.txt && printf '#mtree\\n/set type=file uid=0 gid=0 mode=644\\n./hello.txt time=1.0 size=6 sha256digest=abc\\n' > mtree.txt && gzip -nc mtree.txt > .MTREE`);
   add('json', 'x.json');
   add('text', 'x.txt');
