@@ -3,8 +3,9 @@
 # more inputs, one format at a time, each for a time budget.
 #   bench/fuzz-long.sh [MINUTES_PER_FORMAT] [FORMAT...]
 # Prints, per format, the runs, the slowest input and the heap growth; a failing
-# input is shrunk by fast-check and printed as a counterexample: add it to
-# test/corpus/ (see test/corpus/README.md) once fixed.
+# input is shrunk by fast-check and printed as a counterexample, and its bytes are
+# kept in bench/work/fuzz/failures/ as a corpus entry: move it to test/corpus/
+# (see test/corpus/README.md) once fixed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-30}"; shift || true
@@ -20,7 +21,7 @@ for f in "${formats[@]}"; do
   runs=0; failed=0
   # Batches of 200 inputs until the budget is spent, each with a fresh seed.
   while [ $(( $(date +%s) - start )) -lt $(( minutes * 60 )) ]; do
-    if REPROVE_FUZZ_RUNS=200 REPROVE_FUZZ_FORMAT="$f" node --test dist/test/fuzz.test.js >>"$log" 2>&1; then
+    if REPROVE_FUZZ_SAVE=bench/work/fuzz/failures REPROVE_FUZZ_RUNS=200 REPROVE_FUZZ_FORMAT="$f" node --test dist/test/fuzz.test.js >>"$log" 2>&1; then
       runs=$((runs + 1))
     else
       failed=$((failed + 1)); runs=$((runs + 1))

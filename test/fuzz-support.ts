@@ -213,6 +213,13 @@ export async function checkInvariants(dir: string, a: Buffer, b: Buffer, name: s
     stats.peakHeapGrowth = Math.max(stats.peakHeapGrowth, growth);
     assert.ok(growth < MAX_HEAP_GROWTH, `heap grew by ${growth} bytes`);
   } catch (e) {
+    // Long runs keep every failing pair (REPROVE_FUZZ_SAVE=DIR), the bytes a corpus entry is made from.
+    const save = process.env['REPROVE_FUZZ_SAVE'];
+    if (save) {
+      mkdirSync(save, { recursive: true });
+      const stem = join(save, `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`);
+      writeFileSync(`${stem}.json`, JSON.stringify({ reason: String((e as Error).message).slice(0, 2000), name, a: a.toString('hex'), b: b.toString('hex') }));
+    }
     // 1. only a typed error may escape, and only for unreadable inputs (never for hostile bytes).
     if (e instanceof ReproveError) assert.fail(`compare threw ${e.kind}: ${e.describe()}`);
     throw e;
