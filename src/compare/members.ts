@@ -143,47 +143,56 @@ function orderDiffers(ka: Map<string, Artifact>, kb: Map<string, Artifact>): boo
   return false;
 }
 
+/**
+ * Pairs leftover members by content: identical first, then by similarity. The
+ * matching is symmetric (comparing B with A pairs the same members as A with B):
+ * candidates are taken in an order that does not depend on which side is which,
+ * the best-scoring pair of all first, ties broken by the two names.
+ */
 async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): Promise<Pair[]> {
   const pairs: Pair[] = [];
   const candA = onlyA.filter((m) => m.hasBytes);
   const candB = onlyB.filter((m) => m.hasBytes);
   if (candA.length === 0 || candB.length === 0) return pairs;
   if (candA.length > ctx.limits.maxFuzzyCandidates || candB.length > ctx.limits.maxFuzzyCandidates) return pairs;
-  // Identical content first, then similar content.
-  const byHash = new Map<string, Artifact[]>();
-  for (const m of candB) {
-    const h = await m.sha256();
-    pushTo(byHash, h, m);
-  }
+  const byName = (x: Artifact, y: Artifact) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+  const takenA = new Set<Artifact>();
   const takenB = new Set<Artifact>();
-  const restA: Artifact[] = [];
-  for (const m of candA) {
-    const same = byHash.get(await m.sha256())?.find((x) => !takenB.has(x));
-    if (same) {
-      takenB.add(same);
-      pairs.push({ a: m, b: same, comment: 'Files identical despite different names' });
-    } else restA.push(m);
+  // Identical content: members with the same hash, paired in name order on both sides.
+  const hashes = async (list: Artifact[]) => {
+    const m = new Map<string, Artifact[]>();
+    for (const x of [...list].sort(byName)) pushTo(m, await x.sha256(), x);
+    return m;
+  };
+  const [ha, hb] = await settleAll([hashes(candA), hashes(candB)]);
+  for (const [h, as] of ha) {
+    const bs = hb.get(h) ?? [];
+    for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+      takenA.add(as[i]!);
+      takenB.add(bs[i]!);
+      pairs.push({ a: as[i]!, b: bs[i]!, comment: 'Files identical despite different names' });
+    }
   }
+  const restA = candA.filter((m) => !takenA.has(m));
   const restB = candB.filter((m) => !takenB.has(m));
   if (ctx.limits.fuzzyThreshold <= 0 || restA.length === 0 || restB.length === 0) return pairs;
-  const sa = await settleAll(restA.map((m) => sketch(m)));
-  const sb = await settleAll(restB.map((m) => sketch(m)));
+  const [sa, sb] = await settleAll([settleAll(restA.map((m) => sketch(m))), settleAll(restB.map((m) => sketch(m)))]);
+  const scored: { i: number; j: number; score: number; key: string }[] = [];
   for (let i = 0; i < restA.length; i++) {
     if (!sa[i]) continue;
-    let best = -1;
-    let bestScore = 0;
     for (let j = 0; j < restB.length; j++) {
-      if (takenB.has(restB[j]!) || !sb[j]) continue;
-      const s = similarity(sa[i]!, sb[j]!);
-      if (s > bestScore) {
-        bestScore = s;
-        best = j;
-      }
+      if (!sb[j]) continue;
+      const score = similarity(sa[i]!, sb[j]!);
+      if (score >= ctx.limits.fuzzyThreshold) scored.push({ i, j, score, key: [restA[i]!.name, restB[j]!.name].sort().join('\u0000') });
     }
-    if (best >= 0 && bestScore >= ctx.limits.fuzzyThreshold) {
-      takenB.add(restB[best]!);
-      pairs.push({ a: restA[i]!, b: restB[best]!, comment: `Files ${Math.round(bestScore)}% similar despite different names` });
-    }
+  }
+  scored.sort((x, y) => y.score - x.score || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (const { i, j, score } of scored) {
+    const [a, b] = [restA[i]!, restB[j]!];
+    if (takenA.has(a) || takenB.has(b)) continue;
+    takenA.add(a);
+    takenB.add(b);
+    pairs.push({ a, b, comment: `Files ${Math.round(score)}% similar despite different names` });
   }
   return pairs;
 }
