@@ -625,10 +625,10 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
   }
   // Nothing textual differs, or no view for this kind: the bytes themselves.
   if (!d) {
-    const [xa, xb] = [
-      ea.a.slice(title, { type: 'file', size: sa.avail }, sa.offset, sa.avail),
-      eb.a.slice(title, { type: 'file', size: sb.avail }, sb.offset, sb.avail),
-    ];
+    // Only the bytes inside the file: a section header may point anywhere.
+    const bytes = (e: Elf, sec: Section) =>
+      sec.avail > 0 ? e.a.slice(title, { type: 'file', size: sec.avail }, sec.offset, sec.avail) : e.a.member(title, { type: 'file', size: 0 }, { kind: 'empty' });
+    const [xa, xb] = [bytes(ea, sa), bytes(eb, sb)];
     const bin = await compareBinary(xa, xb, ctx);
     bin.source1 = bin.source2 = title;
     comments.push('Hex dump of the section bytes (offsets from the section start)');
