@@ -80,3 +80,30 @@ test('an unreadable artifact is ERROR with its reason and exit 2; a bad policy f
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /every rule needs a reason/);
 });
+
+test('the arch-buildinfo policy allows only builddate (and the .MTREE entries of .PKGINFO/.BUILDINFO); the default is bit for bit', (t) => {
+  const d = workdir(t);
+  // Two Arch packages made as makepkg lays them out, differing only in the recorded build date.
+  const make = (name: string, builddate: string, readme = 'hello') =>
+    sh(
+      d,
+      `rm -rf ${name} && mkdir -p ${name}/usr/share/doc/x && printf '${readme}\\n' > ${name}/usr/share/doc/x/README && cd ${name} && ` +
+        `printf 'pkgname = x\\npkgver = 1-1\\nbuilddate = ${builddate}\\npackager = P <p@example.org>\\nsize = 6\\narch = any\\n' > .PKGINFO && ` +
+        `printf 'format = 2\\npkgname = x\\nbuilddate = ${builddate}\\nbuilddir = /build\\nbuildenv = !distcc\\n' > .BUILDINFO && ` +
+        `find . -exec touch -h -d @1700000000 {} + && ` +
+        `LANG=C bsdtar -czf .MTREE --format=mtree --options='!all,use-set,type,uid,gid,mode,time,size,md5,sha256,link' .BUILDINFO .PKGINFO usr && touch -d @1700000000 .MTREE && ` +
+        `LANG=C bsdtar -cf - --no-fflags --uid 0 --gid 0 .MTREE .BUILDINFO .PKGINFO usr | zstd -q -c > ../${name}.pkg.tar.zst`,
+    );
+  make('a', '1700000000');
+  make('b', '1700000999');
+  make('c', '1700000999', 'other');
+  const pub = `${d}/a.pkg.tar.zst`;
+  assert.equal(verify([pub, `${d}/b.pkg.tar.zst`]).json.artifacts[0]!.verdict, 'UNREPRODUCIBLE');
+  const allowed = verify(['--policy', 'arch-buildinfo', pub, `${d}/b.pkg.tar.zst`]);
+  assert.equal(allowed.code, 0, JSON.stringify(allowed.json.artifacts[0]?.differences.slice(0, 5)));
+  const art = allowed.json.artifacts[0]!;
+  assert.equal(art.verdict, 'REPRODUCIBLE');
+  assert.ok(art.ignored.some((i) => i.field === 'builddate'));
+  // A content change is not allowed by it.
+  assert.equal(verify(['--policy', 'arch-buildinfo', pub, `${d}/c.pkg.tar.zst`]).json.artifacts[0]!.verdict, 'UNREPRODUCIBLE');
+});

@@ -95,6 +95,15 @@ export function group(source1: string, source2: string, details: (Difference | n
   return node(source1, source2, { kind: 'artifact', ...init, details: kept, comments });
 }
 
+/**
+ * Whether a listing's change is a consequence of a member's content, which is
+ * compared beside it (a sibling node of that name): its size or digest changed
+ * because its bytes did, so the sibling, not this change, is the evidence.
+ */
+export function followsFromContent(c: FieldChange, siblings: ReadonlySet<string>): boolean {
+  return c.member !== undefined && siblings.has(c.member) && /^(size|crc|compressed size|md5|sha256digest|md5digest|sha256|digest|FILEDIGESTS|FILESIZES)$/.test(c.field);
+}
+
 /** Every node of the tree, depth first, with the chain of source1 names that leads to it. */
 export function* walk(d: Difference, path: string[] = []): Generator<[Difference, string[]]> {
   const here = [...path, d.source1];

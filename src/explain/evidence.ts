@@ -2,7 +2,7 @@
 // one per field change, per changed line pair of a diff, and per node that
 // differs with neither. Each item is explained by at most the detectors that
 // claim it; the ones nobody claims are listed as unexplained.
-import type { Difference, FieldChange } from '../compare/difference.js';
+import { followsFromContent, type Difference, type FieldChange } from '../compare/difference.js';
 
 export interface EvidenceItem {
   node: Difference;
@@ -70,10 +70,6 @@ function countChanged(diff: string): number {
   return n;
 }
 
-/** A member's size (or digest) change in a listing, when the member's content is compared beside it: a consequence, not a cause. */
-function followsFromContent(c: FieldChange, siblings: Set<string>): boolean {
-  return c.member !== undefined && siblings.has(c.member) && /^(size|crc|compressed size|md5|sha256digest|md5digest|sha256|digest|FILEDIGESTS|FILESIZES)$/.test(c.field);
-}
 
 const LAYOUT_VIEWS = /^(ELF section table|ELF program headers|ELF header)$/;
 const NUMBER = /\b(0x[0-9a-f]+|\d+)\b/gi;

@@ -2,7 +2,7 @@
 // change, a diff without structured changes, a comment that says the bytes
 // differ) is either allowed by a rule, and marked ignored with its reason, or
 // it makes the artifact unreproducible. Nothing allowed is hidden.
-import type { Difference, FieldChange } from '../compare/difference.js';
+import { followsFromContent, type Difference, type FieldChange } from '../compare/difference.js';
 import type { FieldRule, NodeRule, Policy } from './policy.js';
 
 export interface Evidence {
@@ -60,7 +60,7 @@ export function judge(root: Difference, policies: Policy[]): Judgement {
   const rules = compile(policies);
   const ignored: Evidence[] = [];
   const blocking: Evidence[] = [];
-  const visit = (d: Difference, path: string[]) => {
+  const visit = (d: Difference, path: string[], siblings: ReadonlySet<string>) => {
     const here = [...path, d.source1];
     const nodeRule = rules.nodes.find((r) => r.re.test(d.source1));
     if (nodeRule && path.length > 0) {
@@ -71,6 +71,8 @@ export function judge(root: Difference, policies: Policy[]): Judgement {
     if (d.changes?.length) {
       // A node with structured changes: they are its complete content.
       for (const c of d.changes) {
+        // A member's size or digest in a listing follows from its content, judged in its own node.
+        if (followsFromContent(c, siblings)) continue;
         const ev: Evidence = { path: here, field: c.field, ...(c.member !== undefined ? { member: c.member } : {}), ...(c.value1 !== undefined ? { value1: c.value1 } : {}), ...(c.value2 !== undefined ? { value2: c.value2 } : {}) };
         const allowed = fieldRule(rules, d.source1, c);
         if (allowed) {
@@ -82,9 +84,10 @@ export function judge(root: Difference, policies: Policy[]): Judgement {
       blocking.push({ path: here });
     }
     for (const c of d.comments) if (DIFFERENCE_COMMENT.test(c)) blocking.push({ path: here, field: c });
-    for (const child of d.details) visit(child, here);
+    const names = new Set(d.details.map((c) => c.source1));
+    for (const child of d.details) visit(child, here, names);
   };
-  visit(root, []);
+  visit(root, [], new Set());
   if (ignored.length === 0 && blocking.length === 0) blocking.push({ path: [root.source1], field: 'bytes differ' });
   return { reproducible: blocking.length === 0, ignored, blocking };
 }
