@@ -12,31 +12,13 @@ import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { WindowReader } from '../compare/window-reader.js';
 
 export const AR_MAGIC = '!<arch>\n';
 const THIN_MAGIC = '!<thin>\n';
 const HEADER = 60;
-const WINDOW = 64 * 1024;
 /** A long-name table or symbol table larger than this is hostile or broken. */
 const MAX_TABLE = 256 << 20;
-
-/** Small positional reads through a 64 KiB window, so many small members cost few reads. */
-export class WindowReader {
-  private start = 0;
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly a: Artifact) {}
-  /** Exactly `length` bytes at `offset`, or a truncated error naming `what` ("header at offset 8") and the archive. */
-  async exact(offset: number, length: number, what: string): Promise<Buffer> {
-    if (length > WINDOW) return this.a.readExact(offset, length, what);
-    if (offset < 0 || offset + length > this.a.size)
-      throw truncated(`Cannot read ${what} of ${this.a.name}: needs bytes ${offset}..${offset + length}, the data ends at ${this.a.size}`);
-    if (offset < this.start || offset + length > this.start + this.buf.length) {
-      this.start = offset;
-      this.buf = await this.a.read(offset, WINDOW);
-    }
-    return this.buf.subarray(offset - this.start, offset - this.start + length);
-  }
-}
 
 /** One ar member header as stored, for the symbol-table view and the deb reader. */
 export interface ArEntry {

@@ -9,7 +9,7 @@ import { asReproveError, LimitError, malformed, truncated } from '../compare/err
 import { compareMembers } from '../compare/members.js';
 import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
-import { WindowReader } from './ar.js';
+import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 

@@ -14,7 +14,7 @@ import { group, textDifference, type Difference, type FieldChange } from '../com
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
 import { headerDifference } from '../compare/stream.js';
 import { haveTool, runTool } from '../compare/tool.js';
-import { WindowReader } from './ar.js';
+import { WindowReader } from '../compare/window-reader.js';
 import { compareBinary } from './binary.js';
 import { decodeNotes, notesText, type Note } from './elf-notes.js';
 import type { Format } from './format.js';

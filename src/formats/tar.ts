@@ -8,11 +8,11 @@ import { group } from '../compare/difference.js';
 import { LimitError, malformed, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
 import { headerDifference } from '../compare/stream.js';
+import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 
 const BLOCK = 512;
-const WINDOW = 64 * 1024;
 /** pax and GNU long-name records are small; a larger one is hostile or broken. */
 const MAX_META_RECORD = 1 << 20;
 
@@ -28,23 +28,6 @@ const TYPES: Record<string, EntryType> = {
   '6': 'fifo',
   S: 'file',
 };
-
-/** Reads 512-byte blocks through a 64 KiB window so a 100 000-member archive costs few reads. */
-class BlockReader {
-  private start = 0;
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly a: Artifact) {}
-  async block(offset: number): Promise<Buffer | null> {
-    if (offset >= this.a.size) return null;
-    if (offset < this.start || offset + BLOCK > this.start + this.buf.length) {
-      this.start = offset;
-      this.buf = await this.a.read(offset, WINDOW);
-    }
-    const b = this.buf.subarray(offset - this.start, offset - this.start + BLOCK);
-    if (b.length < BLOCK) throw truncated(`Cannot read tar header at offset ${offset} of ${this.a.name}: only ${b.length} bytes remain`);
-    return b;
-  }
-}
 
 function cstr(b: Buffer, start: number, len: number): Buffer {
   const field = b.subarray(start, start + len);
@@ -118,7 +101,9 @@ export interface TarListing {
 }
 
 export async function listTar(a: Artifact, ctx: Context): Promise<TarListing> {
-  const reader = new BlockReader(a);
+  const reader = new WindowReader(a);
+  // A 512-byte header, or null at the end of the archive.
+  const block = (at: number) => (at >= a.size ? Promise.resolve(null) : reader.exact(at, BLOCK, `tar header at offset ${at}`));
   const members: Artifact[] = [];
   const formatsSeen = new Set<string>();
   const globals = new Map<string, string>();
@@ -135,7 +120,7 @@ export async function listTar(a: Artifact, ctx: Context): Promise<TarListing> {
   };
 
   for (;;) {
-    const h = await reader.block(offset);
+    const h = await block(offset);
     if (!h) break;
     if (h.every((c) => c === 0)) {
       ended = true;
@@ -211,7 +196,7 @@ export async function listTar(a: Artifact, ctx: Context): Promise<TarListing> {
       let isExtended = h[482] !== 0;
       let at = dataStart;
       while (isExtended) {
-        const ext = await reader.block(at);
+        const ext = await block(at);
         if (!ext) throw truncated(`Cannot read sparse map of ${name} in ${a.name}: archive ends`);
         isExtended = ext[504] !== 0;
         at += BLOCK;

@@ -1,0 +1,25 @@
+// Small positional reads through a 64 KiB window, so that archives of many small
+// headers (tar, ar, cpio, ELF tables) cost few reads, and every read is checked
+// against the bytes the artifact has before anything is returned.
+import type { Artifact } from './artifact.js';
+import { truncated } from './errors.js';
+
+const WINDOW = 64 * 1024;
+
+export class WindowReader {
+  private start = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly a: Artifact) {}
+
+  /** Exactly `length` bytes at `offset`, or a truncated error naming `what` ("header at offset 8") and the artifact. */
+  async exact(offset: number, length: number, what: string): Promise<Buffer> {
+    if (length > WINDOW) return this.a.readExact(offset, length, what);
+    if (offset < 0 || offset + length > this.a.size)
+      throw truncated(`Cannot read ${what} of ${this.a.name}: needs bytes ${offset}..${offset + length}, the data ends at ${this.a.size}`);
+    if (offset < this.start || offset + length > this.start + this.buf.length) {
+      this.start = offset;
+      this.buf = await this.a.read(offset, WINDOW);
+    }
+    return this.buf.subarray(offset - this.start, offset - this.start + length);
+  }
+}
