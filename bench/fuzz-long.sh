@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 minutes="${1:-30}"; shift || true
 formats=("$@")
 if [ ${#formats[@]} -eq 0 ]; then
-  formats=(tar gzip bzip2 xz zstd ar deb cpio cpio-odc zip elf rpm pyc gettext java-class json mtree text)
+  formats=(tar gzip bzip2 xz zstd ar deb cpio cpio-odc zip elf rpm pyc gettext java-class json mtree pkginfo debian-control md5sums text)
 fi
 npx tsc -p . >/dev/null
 mkdir -p bench/work/fuzz
