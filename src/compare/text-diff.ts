@@ -23,11 +23,15 @@ export interface UnifiedDiff {
 }
 
 export const DEFAULT_CONTEXT = 7;
+/** Edits Myers may search to (its trace grows as D squared: 16 MB at 2000). */
 const MAX_EDITS = 2000;
-/** Steps Myers may take ((N + M) * D); past it GNU diff, with its heuristics, is faster. */
-const MAX_STEPS = 4_000_000;
+/** Work Myers may do (diagonals tried plus lines compared); past it GNU diff, with its heuristics, is faster. */
+const MAX_WORK = 10_000_000;
 
-type Op = 0 | 1 | 2; // equal, delete, insert
+/** An edit script, one byte a step: 0 keeps a line, 1 deletes one of the first text, 2 inserts one of the second. */
+type Ops = Uint8Array;
+const DELETE = 1;
+const INSERT = 2;
 
 interface Lines {
   lines: string[];
@@ -43,8 +47,9 @@ export function splitLines(text: string): Lines {
   return { lines, noFinalNewline };
 }
 
-/** Myers' O(ND) diff on interned lines; null when the distance is over maxEdits. */
-function myers(a: Int32Array, b: Int32Array, maxEdits: number): Op[] | null {
+/** Myers' O(ND) diff on interned lines; null when the distance is over maxEdits or the work over MAX_WORK. */
+function myers(a: Int32Array, b: Int32Array, maxEdits: number): Ops | null {
+  let work = 0;
   const n = a.length;
   const m = b.length;
   const max = Math.min(n + m, maxEdits);
@@ -53,22 +58,28 @@ function myers(a: Int32Array, b: Int32Array, maxEdits: number): Op[] | null {
   const trace: Int32Array[] = [];
   for (let d = 0; d <= max; d++) {
     trace.push(v.slice(offset - d - 1, offset + d + 2));
+    work += d + 1;
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
+      const x0 = x;
       while (x < n && y < m && a[x] === b[y]) {
         x++;
         y++;
       }
+      work += x - x0;
       v[offset + k] = x;
       if (x >= n && y >= m) return backtrack(trace, n, m, d);
     }
+    if (work > MAX_WORK) return null;
   }
   return null;
 }
 
-function backtrack(trace: Int32Array[], n: number, m: number, dEnd: number): Op[] {
-  const ops: Op[] = [];
+function backtrack(trace: Int32Array[], n: number, m: number, dEnd: number): Ops {
+  // deletes + kept = n, inserts + kept = m, deletes + inserts = dEnd.
+  const ops = new Uint8Array((n + m + dEnd) / 2);
+  let i = ops.length;
   let x = n;
   let y = m;
   for (let d = dEnd; d > 0; d--) {
@@ -78,21 +89,15 @@ function backtrack(trace: Int32Array[], n: number, m: number, dEnd: number): Op[
     const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
     const prevX = at(prevK);
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) {
-      ops.push(0);
-      x--;
-      y--;
-    }
-    ops.push(prevK === k + 1 ? 2 : 1);
+    const kept = Math.min(x - prevX, y - prevY);
+    i -= kept; // kept lines are 0 already
+    x -= kept;
+    y -= kept;
+    ops[--i] = prevK === k + 1 ? INSERT : DELETE;
     x = prevX;
     y = prevY;
   }
-  while (x > 0 && y > 0) {
-    ops.push(0);
-    x--;
-    y--;
-  }
-  return ops.reverse();
+  return ops;
 }
 
 function intern(a: string[], b: string[]): [Int32Array, Int32Array] {
@@ -109,16 +114,78 @@ function intern(a: string[], b: string[]): [Int32Array, Int32Array] {
   return [conv(a), conv(b)];
 }
 
-/** Edit script between two line lists, or null when it would be too expensive in process. */
-function editScript(a: string[], b: string[]): Op[] | null {
+/**
+ * Edit script between two line lists, or null when it would be too expensive in process.
+ * Lines found on one side only can never be part of a common subsequence, so they are
+ * set aside before Myers runs (as GNU diff does): a shifted hex dump or disassembly,
+ * where most lines are unique, then costs almost nothing.
+ */
+function editScript(a: string[], b: string[]): Ops | null {
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
   const [ia, ib] = intern(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
-  const mid = myers(ia, ib, Math.min(MAX_EDITS, Math.floor(MAX_STEPS / Math.max(1, ia.length + ib.length))));
-  if (!mid) return null;
-  return [...new Array<Op>(pre).fill(0), ...mid, ...new Array<Op>(suf).fill(0)];
+  const [ka, kb] = shared(ia, ib);
+  const found = myers(ia.filter((_, i) => ka[i]), ib.filter((_, i) => kb[i]), MAX_EDITS);
+  if (!found) return null;
+  const mid = groupChanges(restore(found, ka, kb));
+  const ops = new Uint8Array(pre + mid.length + suf);
+  ops.set(mid, pre);
+  return ops;
+}
+
+/** Which lines of each side also occur on the other side. */
+function shared(a: Int32Array, b: Int32Array): [Uint8Array, Uint8Array] {
+  let ids = 0;
+  for (const x of a) if (x >= ids) ids = x + 1;
+  for (const x of b) if (x >= ids) ids = x + 1;
+  const inA = new Uint8Array(ids);
+  const inB = new Uint8Array(ids);
+  for (const x of a) inA[x] = 1;
+  for (const x of b) inB[x] = 1;
+  return [Uint8Array.from(a, (x) => inB[x]!), Uint8Array.from(b, (x) => inA[x]!)];
+}
+
+/** The edit script over the kept lines, widened back to all lines: set-aside lines are deleted or inserted. */
+function restore(ops: Ops, keptA: Uint8Array, keptB: Uint8Array): Ops {
+  const setAside = (kept: Uint8Array) => kept.length - kept.reduce((n, k) => n + k, 0);
+  const out = new Uint8Array(ops.length + setAside(keptA) + setAside(keptB));
+  let o = 0;
+  let x = 0;
+  let y = 0;
+  const skipA = () => {
+    while (x < keptA.length && !keptA[x]) (out[o++] = DELETE, x++);
+  };
+  const skipB = () => {
+    while (y < keptB.length && !keptB[y]) (out[o++] = INSERT, y++);
+  };
+  for (const op of ops) {
+    if (op !== INSERT) skipA();
+    if (op !== DELETE) skipB();
+    out[o++] = op;
+    if (op !== INSERT) x++;
+    if (op !== DELETE) y++;
+  }
+  skipA();
+  skipB();
+  return out;
+}
+
+/** Within each run of changes, deletions before insertions (the order diff and diffoscope print them in). */
+function groupChanges(ops: Ops): Ops {
+  for (let i = 0; i < ops.length; ) {
+    if (ops[i] === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let deletes = 0;
+    while (j < ops.length && ops[j] !== 0) deletes += ops[j++] === DELETE ? 1 : 0;
+    ops.fill(DELETE, i, i + deletes).fill(INSERT, i + deletes, j);
+    i = j;
+  }
+  return ops;
 }
 
 interface Emitter {
@@ -127,23 +194,19 @@ interface Emitter {
 }
 
 /** Formats hunks from an edit script, cutting runs of +/- lines longer than maxBlockLines. */
-function formatHunks(a: Lines, b: Lines, ops: Op[], opts: DiffOptions): UnifiedDiff {
+function formatHunks(a: Lines, b: Lines, ops: Ops, opts: DiffOptions): UnifiedDiff {
   const ctx = opts.context;
   const em: Emitter = { out: [], removed: 0 };
   // Positions (in ops) of changes, grouped into hunks when closer than 2*ctx.
   const changes: number[] = [];
   for (let i = 0; i < ops.length; i++) if (ops[i] !== 0) changes.push(i);
   let ci = 0;
-  const lineAt = new Array<[number, number]>(ops.length + 1);
-  {
-    let x = 0;
-    let y = 0;
-    for (let i = 0; i < ops.length; i++) {
-      lineAt[i] = [x, y];
-      if (ops[i] !== 2) x++;
-      if (ops[i] !== 1) y++;
-    }
-    lineAt[ops.length] = [x, y];
+  // The line of each text at each step of the script.
+  const lineA = new Int32Array(ops.length + 1);
+  const lineB = new Int32Array(ops.length + 1);
+  for (let i = 0; i < ops.length; i++) {
+    lineA[i + 1] = lineA[i]! + (ops[i] !== INSERT ? 1 : 0);
+    lineB[i + 1] = lineB[i]! + (ops[i] !== DELETE ? 1 : 0);
   }
   const showNoNl = a.noFinalNewline !== b.noFinalNewline;
   while (ci < changes.length) {
@@ -155,8 +218,8 @@ function formatHunks(a: Lines, b: Lines, ops: Op[], opts: DiffOptions): UnifiedD
     }
     end = Math.min(ops.length, end + ctx);
     ci++;
-    const [x0, y0] = lineAt[start]!;
-    const [x1, y1] = lineAt[end]!;
+    const [x0, y0] = [lineA[start]!, lineB[start]!];
+    const [x1, y1] = [lineA[end]!, lineB[end]!];
     const len1 = x1 - x0;
     const len2 = y1 - y0;
     const range = (s: number, l: number) => (l === 1 ? `${s + 1}` : `${l === 0 ? s : s + 1},${l}`);
@@ -173,8 +236,8 @@ function formatHunks(a: Lines, b: Lines, ops: Op[], opts: DiffOptions): UnifiedD
     let y = y0;
     for (let i = start; i < end; i++) {
       const op = ops[i]!;
-      const dir = op === 0 ? ' ' : op === 1 ? '-' : '+';
-      const text = op === 2 ? b.lines[y]! : a.lines[x]!;
+      const dir = op === 0 ? ' ' : op === DELETE ? '-' : '+';
+      const text = op === INSERT ? b.lines[y]! : a.lines[x]!;
       if (dir !== block.dir) {
         flushCut();
         block = { dir, count: 0 };
@@ -182,11 +245,11 @@ function formatHunks(a: Lines, b: Lines, ops: Op[], opts: DiffOptions): UnifiedD
       block.count++;
       if (dir === ' ' || block.count <= opts.maxBlockLines) {
         em.out.push(dir + text);
-        const last = op === 2 ? y === b.lines.length - 1 && b.noFinalNewline : x === a.lines.length - 1 && a.noFinalNewline;
+        const last = op === INSERT ? y === b.lines.length - 1 && b.noFinalNewline : x === a.lines.length - 1 && a.noFinalNewline;
         if (showNoNl && last) em.out.push('\\ No newline at end of file');
       }
-      if (op !== 2) x++;
-      if (op !== 1) y++;
+      if (op !== INSERT) x++;
+      if (op !== DELETE) y++;
     }
     flushCut();
   }

@@ -44,24 +44,29 @@ export function decodeName(bytes: Buffer): string {
   }
 }
 
-/** A numeric header field: octal text, or base-256 when the high bit is set (GNU). */
-function num(b: Buffer, start: number, len: number, what: string): number {
+/** A numeric header field: octal text, or base-256 when the high bit is set (GNU); null when it is neither. */
+function numOrNull(b: Buffer, start: number, len: number): number | null {
   const field = b.subarray(start, start + len);
   if (field[0]! & 0x80) {
     const negative = field[0] === 0xff;
     let v = negative ? -1 : field[0]! & 0x7f;
     for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
-    if (!Number.isSafeInteger(v)) throw malformed(`Cannot read tar ${what}: base-256 value out of range`);
-    return v;
+    return Number.isSafeInteger(v) ? v : null;
   }
   const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw malformed(`Cannot read tar ${what}: ${JSON.stringify(text)} is not an octal number`);
-  return parseInt(text, 8);
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : null;
 }
 
+function num(b: Buffer, start: number, len: number, what: string): number {
+  const v = numOrNull(b, start, len);
+  if (v === null) throw malformed(`Cannot read tar ${what}: ${JSON.stringify(b.toString('latin1', start, start + len))} is neither an octal nor a base-256 number`);
+  return v;
+}
+
+/** Whether the header's checksum (unsigned, or signed as old tars wrote it) matches; false when unreadable. */
 function checksumOk(b: Buffer): boolean {
-  const stored = num(b, 148, 8, 'checksum');
+  const stored = numOrNull(b, 148, 8);
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -233,11 +238,7 @@ export const tarFormat: Format = {
     const magic = head.toString('latin1', 257, 263);
     if (magic === 'ustar\0' || magic === 'ustar ') return true;
     // v7 tar has no magic: trust a valid checksum on a plausible first header.
-    try {
-      return head[0] !== 0 && checksumOk(head.subarray(0, BLOCK)) && num(head, 124, 12, 'size') >= 0;
-    } catch {
-      return false;
-    }
+    return head[0] !== 0 && checksumOk(head.subarray(0, BLOCK)) && (numOrNull(head, 124, 12) ?? -1) >= 0;
   },
   fileName: /\.tar$/i,
   async compare(a, b, ctx, depth) {

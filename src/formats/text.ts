@@ -11,10 +11,14 @@ export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function controlCount(buf: Buffer): number {
+/** Whether more than `max` bytes are control characters other than tab, newline, CR, form feed and escape. */
+function tooManyControls(buf: Buffer, max: number): boolean {
   let n = 0;
-  for (const c of buf) if (c < 0x20 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) n++;
-  return n;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27 && ++n > max) return true;
+  }
+  return false;
 }
 
 /** The encoding of a text, or null when the bytes do not look like text. */
@@ -22,7 +26,7 @@ export function detectEncoding(buf: Buffer, partial: boolean): Encoding | null {
   if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return 'utf-16le';
   if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return 'utf-16be';
   if (buf.includes(0)) return null;
-  if (controlCount(buf) > buf.length / 100) return null;
+  if (tooManyControls(buf, buf.length / 100)) return null;
   try {
     // A cut may split a multi-byte sequence: decode without its last 3 bytes.
     utf8.decode(partial && buf.length > 3 ? buf.subarray(0, buf.length - 3) : buf);
