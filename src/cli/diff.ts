@@ -1,5 +1,4 @@
 // `reprove diff A B`: compare two files or directories and write the reports.
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compare } from '../compare/compare.js';
 import type { PresenterName } from '../present/registry.js';
@@ -66,13 +65,9 @@ export async function runDiff(args: string[]): Promise<number> {
   });
   if (result.difference) {
     // Explaining and presenting are loaded only when there is something to show.
-    const [{ annotate }, { presenters }] = await Promise.all([import('../explain/explain.js'), import('../present/registry.js')]);
+    const [{ annotate }, { presenters }, { writeChunks }] = await Promise.all([import('../explain/explain.js'), import('../present/registry.js'), import('../present/write.js')]);
     annotate(result.difference);
-    for (const [name, target] of outputs) {
-      const rendered = presenters[name](result.difference);
-      if (target === '-') process.stdout.write(rendered);
-      else await writeFile(target, rendered);
-    }
+    for (const [name, target] of outputs) await writeChunks(presenters[name](result.difference), target);
   }
   return result.difference ? 1 : 0;
 }

@@ -3,7 +3,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderJson } from '../present/json.js';
+import { writeChunks } from '../present/write.js';
 import { builtinPolicies, mergePolicies, parsePolicies, type Policy } from '../verdict/policy.js';
 import { verifySet, type ArtifactVerdict, type SetVerdict } from '../verdict/verify.js';
 import { limitFlags, limitsFrom, UsageError } from './options.js';
@@ -121,7 +121,7 @@ export async function runVerify(args: string[]): Promise<number> {
     for (const a of result.artifacts) {
       if (!a.difference) continue;
       for (const [name, ext] of [['text', 'txt'], ['json', 'json'], ['html', 'html']] as [PresenterName, string][])
-        await writeFile(join(dir, `${a.name}.diff.${ext}`), name === 'json' ? renderJson(a.difference) : presenters[name](a.difference));
+        await writeChunks(presenters[name](a.difference), join(dir, `${a.name}.diff.${ext}`));
     }
   }
   if (result.verdict === 'ERROR') return 2;

@@ -269,7 +269,8 @@ interface Entry {
   node: Difference;
 }
 
-export function renderHtml(root: Difference): string {
+/** The page in pieces: head, contents and causes first, then one member's section at a time. */
+export function* htmlChunks(root: Difference): Generator<string> {
   // Number the nodes first: ids and TOC links come from these indexes only.
   const entries: Entry[] = [];
   const index = new Map<Difference, number>();
@@ -281,8 +282,13 @@ export function renderHtml(root: Difference): string {
   number(root, 0, []);
 
   let budget = OPEN_BUDGET;
-  const out: string[] = [];
-  const visit = (d: Difference, depth: number, visible: boolean) => {
+  let out: string[] = [];
+  const flush = () => {
+    const chunk = out.join('\n') + '\n';
+    out = [];
+    return chunk;
+  };
+  function* visit(d: Difference, depth: number, visible: boolean): Generator<string> {
     const i = index.get(d)!;
     const lines = countLines(d.unifiedDiff);
     const large = lines > LARGE_LINES || (d.changes?.length ?? 0) > 10 * CHANGES_SHOWN;
@@ -292,9 +298,10 @@ export function renderHtml(root: Difference): string {
     out.push(`<details class="node" id="d${i}"${open ? ' open' : ''}><summary>${names(d)}${badges(d, lines)}</summary><div class="body">`);
     const b = body(d);
     if (b) out.push(b);
-    for (const c of d.details) visit(c, depth + 1, visible && open);
+    yield flush();
+    for (const c of d.details) yield* visit(c, depth + 1, visible && open);
     out.push('</div></details>');
-  };
+  }
 
   const members = entries.filter((e) => e.depth > 0 && !VIEW_KINDS.has(String(e.node.kind))).length;
   const title = `${root.source1} vs ${root.source2}`;
@@ -339,9 +346,13 @@ export function renderHtml(root: Difference): string {
   out.push('</nav><main>');
   const rootBody = body(root);
   if (rootBody) out.push(`<section class="root" id="d0">${rootBody}</section>`);
-  for (const c of root.details) visit(c, 1, true);
+  for (const c of root.details) yield* visit(c, 1, true);
   out.push('</main></body></html>');
-  return out.join('\n') + '\n';
+  yield flush();
+}
+
+export function renderHtml(root: Difference): string {
+  return [...htmlChunks(root)].join('');
 }
 
 const CSS = `

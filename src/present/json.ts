@@ -7,23 +7,38 @@ export const JSON_FORMAT_VERSION = 1;
 
 type JsonNode = Record<string, unknown>;
 
-function toJson(d: Difference): JsonNode {
-  const out: JsonNode = { source1: d.source1, source2: d.source2 };
-  if (d.comments.length) out['comments'] = d.comments;
-  if (d.hasInternalLinenos) out['has_internal_linenos'] = true;
-  out['unified_diff'] = d.unifiedDiff ?? null;
-  if (d.details.length) out['details'] = d.details.map(toJson);
-  if (d.kind) out['reprove_kind'] = d.kind;
-  if (d.format) out['reprove_format'] = d.format;
-  if (d.changes?.length) out['reprove_changes'] = d.changes;
-  if (d.ignored) out['reprove_ignored'] = d.ignored;
-  if (d.issues) out['reprove_issues'] = d.issues;
-  if (d.unexplained) out['reprove_unexplained'] = d.unexplained;
-  return out;
+/**
+ * The report in pieces, node by node, so a large one is written without being built
+ * as one string: the same text JSON.stringify gives for the whole tree.
+ */
+export function* jsonChunks(root: Difference, extra: Record<string, unknown> = {}): Generator<string> {
+  const str = JSON.stringify;
+  function* node(d: Difference, head: string): Generator<string> {
+    let out = `${head}"source1":${str(d.source1)},"source2":${str(d.source2)}`;
+    if (d.comments.length) out += `,"comments":${str(d.comments)}`;
+    if (d.hasInternalLinenos) out += ',"has_internal_linenos":true';
+    out += `,"unified_diff":${str(d.unifiedDiff ?? null)}`;
+    if (d.details.length) {
+      yield out + ',"details":[';
+      for (let i = 0; i < d.details.length; i++) yield* node(d.details[i]!, i ? ',{' : '{');
+      out = ']';
+    }
+    if (d.kind) out += `,"reprove_kind":${str(d.kind)}`;
+    if (d.format) out += `,"reprove_format":${str(d.format)}`;
+    if (d.changes?.length) out += `,"reprove_changes":${str(d.changes)}`;
+    if (d.ignored) out += `,"reprove_ignored":${str(d.ignored)}`;
+    if (d.issues) out += `,"reprove_issues":${str(d.issues)}`;
+    if (d.unexplained) out += `,"reprove_unexplained":${str(d.unexplained)}`;
+    yield out + (d === root ? '' : '}');
+  }
+  yield* node(root, `{"diffoscope-json-version":${JSON_FORMAT_VERSION},`);
+  let tail = '';
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) tail += `,${str(k)}:${str(v)}`;
+  yield tail + '}\n';
 }
 
 export function renderJson(root: Difference, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ 'diffoscope-json-version': JSON_FORMAT_VERSION, ...toJson(root), ...extra }) + '\n';
+  return [...jsonChunks(root, extra)].join('');
 }
 
 /** Reads a diffoscope or reprove JSON report back into a Difference tree. */

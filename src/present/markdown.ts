@@ -12,9 +12,11 @@ function fence(text: string): string {
   return '`'.repeat(longest + 1);
 }
 
-export function renderMarkdown(root: Difference): string {
-  const out: string[] = [];
-  const visit = (d: Difference, depth: number) => {
+/** The report in pieces, one member's section at a time. */
+export function* markdownChunks(root: Difference): Generator<string> {
+  let out: string[] = [];
+  let first = true;
+  function* visit(d: Difference, depth: number): Generator<string> {
     const level = '#'.repeat(Math.min(6, depth + 1));
     const title = d.source1 === d.source2 ? escapeInline(d.source1) : `${escapeInline(d.source1)} vs ${escapeInline(d.source2)}`;
     out.push(`${level} ${title}`, '');
@@ -34,8 +36,15 @@ export function renderMarkdown(root: Difference): string {
       const f = fence(d.unifiedDiff);
       out.push(`${f}diff`, d.unifiedDiff.replace(/\n$/, ''), f, '');
     }
-    for (const c of d.details) visit(c, depth + 1);
-  };
-  visit(root, 0);
-  return out.join('\n');
+    // Sections are joined by one newline, as if the whole report were one list of lines.
+    yield (first ? '' : '\n') + out.join('\n');
+    first = false;
+    out = [];
+    for (const c of d.details) yield* visit(c, depth + 1);
+  }
+  yield* visit(root, 0);
+}
+
+export function renderMarkdown(root: Difference): string {
+  return [...markdownChunks(root)].join('');
 }

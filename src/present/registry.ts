@@ -1,15 +1,16 @@
-// Output formats by flag name; the CLI writes each one requested.
+// Output formats by flag name; the CLI writes each one requested. Each yields the
+// report in pieces, so a large report is written as it is made, never held whole.
 import type { Difference } from '../compare/difference.js';
-import { renderHtml } from './html.js';
-import { renderJson } from './json.js';
-import { renderMarkdown } from './markdown.js';
-import { renderText } from './text.js';
+import { htmlChunks } from './html.js';
+import { jsonChunks } from './json.js';
+import { markdownChunks } from './markdown.js';
+import { textChunks } from './text.js';
 
 export const presenters = {
-  text: renderText,
-  json: (d: Difference) => renderJson(d),
-  html: renderHtml,
-  markdown: renderMarkdown,
-} satisfies Record<string, (d: Difference) => string>;
+  text: textChunks,
+  json: (d: Difference) => jsonChunks(d),
+  html: htmlChunks,
+  markdown: markdownChunks,
+} satisfies Record<string, (d: Difference) => Iterable<string>>;
 
 export type PresenterName = keyof typeof presenters;

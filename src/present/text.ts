@@ -4,12 +4,13 @@ import type { Difference } from '../compare/difference.js';
 
 const PREFIX = '│ ';
 
-export function renderText(root: Difference): string {
-  const out: string[] = [];
+/** The report in pieces, one node's lines at a time. */
+export function* textChunks(root: Difference): Generator<string> {
+  let out: string[] = [];
   const emit = (text: string, indent: string) => {
     for (const line of text.replace(/\n$/, '').split('\n')) out.push(indent + line);
   };
-  const visit = (d: Difference, depth: number) => {
+  function* visit(d: Difference, depth: number): Generator<string> {
     const indent = PREFIX.repeat(Math.max(0, depth - 1));
     if (depth === 0) {
       out.push(`--- ${d.source1}`, `+++ ${d.source2}`);
@@ -28,8 +29,13 @@ export function renderText(root: Difference): string {
     if (d.ignored) emit(`ignored by policy: ${d.ignored}`, `${indent}│┄ `);
     for (const c of d.changes ?? []) if (c.ignored) emit(`ignored by policy: ${c.member ? `${c.member} ` : ''}${c.field} (${c.ignored})`, `${indent}│┄ `);
     if (d.unifiedDiff) emit(d.unifiedDiff, PREFIX.repeat(depth));
-    for (const c of d.details) visit(c, depth + 1);
-  };
-  visit(root, 0);
-  return out.join('\n') + '\n';
+    yield out.join('\n') + '\n';
+    out = [];
+    for (const c of d.details) yield* visit(c, depth + 1);
+  }
+  yield* visit(root, 0);
+}
+
+export function renderText(root: Difference): string {
+  return [...textChunks(root)].join('');
 }
