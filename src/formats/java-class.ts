@@ -21,6 +21,8 @@ const MAX_CLASS = 64 << 20;
 export const JAVAP_ARGS = ['-verbose', '-constants', '-s', '-l', '-private'];
 /** The view's name, as diffoscope names its javap view. */
 const JAVAP_VIEW = `javap ${JAVAP_ARGS.join(' ')} {}`;
+/** A small, bounded JVM for javap: one GC thread, no optimising compiler, a capped heap. */
+const JVM_ARGS = ['-J-XX:+UseSerialGC', '-J-XX:TieredStopAtLevel=1', '-J-Xmx256m'];
 
 const ACCESS: [number, string][] = [
   [0x0001, 'public'],
@@ -175,7 +177,7 @@ async function javapPair(ctx: Context, ba: Buffer, bb: Buffer): Promise<[string,
   const fb = ctx.tmp.file('b.class');
   try {
     await settleAll([writeFile(fa, ba), writeFile(fb, bb)]);
-    const r = await runTool(ctx, 'javap', [...JAVAP_ARGS, fa, fb], { maxOutput: MAX_JAVAP_OUTPUT });
+    const r = await runTool(ctx, 'javap', [...JVM_ARGS, ...JAVAP_ARGS, fa, fb], { maxOutput: MAX_JAVAP_OUTPUT });
     const text = r.stdout.toString('utf8');
     const split = text.indexOf(`\nClassfile ${fb}\n`);
     if (!text.startsWith(`Classfile ${fa}\n`) || split < 0) throw malformed(`Cannot read javap's output: no "Classfile" line for each class`);
@@ -197,6 +199,16 @@ export const javaClassFormat: Format = {
   fileName: /\.class$/,
   async compare(a, b, ctx) {
     const [ba, bb] = await settleAll([a.readAll(MAX_CLASS), b.readAll(MAX_CLASS)]);
+    // reprove's own reading first: a class file it cannot read is not handed to a JVM (hostile bytes
+    // cost a JVM start each, and javap fails on them too); the caller then shows the bytes.
+    const describe = (buf: Buffer, x: Artifact) => {
+      try {
+        return describeClass(buf, x.name);
+      } catch (err) {
+        throw asReproveError(err, x.path);
+      }
+    };
+    const [sa, sb] = [describe(ba, a), describe(bb, b)];
     const comments: string[] = [];
     if (await haveTool('javap')) {
       try {
@@ -208,14 +220,7 @@ export const javaClassFormat: Format = {
         comments.push(`javap failed: ${asReproveError(err, a.path).describe()}`);
       }
     } else comments.push('javap (a JDK) is not installed: showing reprove\'s own reading of the class files and their hex dump');
-    const describe = (buf: Buffer, x: Artifact) => {
-      try {
-        return describeClass(buf, x.name);
-      } catch (err) {
-        throw asReproveError(err, x.path);
-      }
-    };
-    const view = await textDifference(ctx, 'class file structure', 'class file structure', describe(ba, a), describe(bb, b), { kind: 'content' });
+    const view = await textDifference(ctx, 'class file structure', 'class file structure', sa, sb, { kind: 'content' });
     const hex: Difference = await compareBinary(a, b, ctx);
     hex.source1 = hex.source2 = 'hex dump';
     return group(a.name, b.name, [view, hex], { comments });

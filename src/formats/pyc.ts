@@ -101,8 +101,12 @@ export async function readPycHeader(a: Artifact): Promise<PycHeader> {
 
 // Reads the pyc from stdin; code objects depth first, each with its attributes and
 // its own instructions. Memory addresses are dropped; frozensets print sorted.
+// marshal is not made for hostile bytes (a forged length can keep it busy for
+// minutes), so the process gets a CPU-time and an address-space limit first.
 const DIS_SCRIPT = String.raw`
-import sys, marshal, dis, importlib.util, re, types
+import sys, marshal, dis, importlib.util, re, types, resource
+resource.setrlimit(resource.RLIMIT_CPU, (5, 6))
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 data = sys.stdin.buffer.read()
 if data[:4] != importlib.util.MAGIC_NUMBER:
     sys.exit(3)
