@@ -89,6 +89,28 @@ test('objects differing in code: disassembly, relocations and strings of only th
   assert.ok(!sections(json).includes('.comment'), 'equal sections are not shown');
 });
 
+test('several small code sections differ: each shows exactly what objdump prints for it alone', { skip }, (t) => {
+  const d = workdir(t);
+  writeFileSync(`${d}/a.c`, 'int f(void) { return 1; }\nint g(void) { return 2; }\nint h(void) { return 5; }\n');
+  writeFileSync(`${d}/b.c`, 'int f(void) { return 3; }\nint g(void) { return 4; }\nint h(void) { return 6; }\n');
+  sh(d, 'gcc -O1 -ffunction-sections -c a.c -o a.o && gcc -O1 -ffunction-sections -c b.c -o b.o');
+  const { json } = reproveJson(`${d}/a.o`, `${d}/b.o`);
+  const alone = (file: string, section: string) =>
+    sh(d, `objdump -d --no-show-raw-insn -j ${section} ${file}`)
+      .replace(/^[^\n]*:\s+file format [^\n]*\n/m, '')
+      .replace(/^[ \t]*[0-9a-f]+:\t/gm, '\t')
+      .replace(/^\n+/, '');
+  for (const [section, before, after] of [['.text.f', 1, 3], ['.text.g', 2, 4], ['.text.h', 5, 6]] as const) {
+    const view = find(json, `ELF section ${section}`);
+    assert.ok(view, `${section} is shown`);
+    assert.match(view.unified_diff!, new RegExp(`\\n-\\s+mov\\s+\\$0x${before},%eax\\n\\+\\s+mov\\s+\\$0x${after},%eax\\n`));
+    // The view is the diff of the two single-section disassemblies: its removed and kept lines are a's.
+    const removedOrKept = view.unified_diff!.split('\n').filter((l) => l[0] === '-' || l[0] === ' ').map((l) => l.slice(1));
+    const aLines = alone('a.o', section).split('\n');
+    for (const l of removedOrKept) assert.ok(aLines.includes(l), `${JSON.stringify(l)} is in objdump -j ${section} a.o`);
+  }
+});
+
 test('Go built in two directories: Go build ID and paths differ; -trimpath -ldflags=-buildid= is bit-identical', { skip: skip || noGo }, (t) => {
   const d = workdir(t);
   const env = { GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, HOME: d, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };

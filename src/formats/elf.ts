@@ -521,20 +521,51 @@ function noteChanges(na: Note[], nb: Note[]): FieldChange[] {
   return out;
 }
 
-/** objdump's disassembly of one section, addresses in front of instructions removed (diffoscope does too). */
-async function disassemble(e: Elf, s: Section, ctx: Context, window?: [bigint, bigint]): Promise<string> {
+/** objdump's disassembly of the named sections, addresses in front of instructions removed (diffoscope does too). */
+async function disassemble(e: Elf, names: string[], ctx: Context, window?: [bigint, bigint]): Promise<string> {
   const file = await diskPath(e.a, ctx);
-  const args = ['-d', '--no-show-raw-insn', '-j', s.name];
+  const args = ['-d', '--no-show-raw-insn', ...names.flatMap((n) => ['-j', n])];
   if (window) args.push(`--start-address=${hex(window[0])}`, `--stop-address=${hex(window[1])}`);
   const max = Math.min(ctx.limits.maxDiffInputSize, 64 << 20);
   const r = await runTool(ctx, 'objdump', [...args, file], { maxOutput: max });
+  // One pass over the whole text: drop objdump's "FILE: file format" line and the address column.
   return r.stdout
     .toString('utf8')
-    .split('\n')
-    .filter((l) => !l.startsWith(file + ':'))
-    .map((l) => l.replace(/^\s*[0-9a-f]+:\t/, '\t'))
-    .join('\n')
+    .replace(/^[^\n]*:\s+file format [^\n]*\n/m, '')
+    .replace(/^[ \t]*[0-9a-f]+:\t/gm, '\t')
     .replace(/^\n+/, '');
+}
+
+/**
+ * The small code sections of one file that will be shown, disassembled by one objdump run
+ * on first use and split back per section (each the text a run for it alone gives): a
+ * process start per section is most of the cost for the many small ones (.init, .plt, .fini).
+ */
+type SharedDisassembly = (name: string) => Promise<string> | undefined;
+
+function sharedDisassembly(e: Elf, names: string[], ctx: Context): SharedDisassembly {
+  const wanted = new Set(names);
+  let run: Promise<Map<string, string>> | undefined;
+  return (name) => {
+    if (!wanted.has(name)) return undefined;
+    run ??= disassemble(e, names, ctx).then((text) => {
+      const parts = new Map<string, string>();
+      for (const part of text.split(/\n(?=Disassembly of section [^\n]*:\n)/)) {
+        const m = /^Disassembly of section ([^\n]*):\n/.exec(part);
+        if (m) parts.set(m[1]!, part);
+      }
+      return parts;
+    });
+    return run.then((parts) => parts.get(name) ?? '');
+  };
+}
+
+/** Code sections shown whole (not windowed), with names unique on both sides, when there are several. */
+function smallCodeSections(ea: Elf, eb: Elf, shown: [Section, Section, unknown][]): string[] {
+  const unique = (e: Elf, name: string) => e.sections.filter((s) => s.name === name).length === 1;
+  const code = (s: Section) => Number(s.flags & BigInt(SHF_EXECINSTR)) && s.type !== SHT_NOBITS && s.avail <= DISASSEMBLY_WINDOW;
+  const names = shown.filter(([sa, sb]) => sa.name === sb.name && code(sa) && code(sb) && unique(ea, sa.name) && unique(eb, sb.name)).map(([sa]) => sa.name);
+  return names.length > 1 ? names : [];
 }
 
 async function debugDump(e: Elf, group: string, ctx: Context): Promise<string> {
@@ -546,7 +577,15 @@ async function debugDump(e: Elf, group: string, ctx: Context): Promise<string> {
 }
 
 /** The view of one section present (and differing) on both sides. */
-async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { first: number; last: number }, ctx: Context): Promise<Difference> {
+async function sectionView(
+  ea: Elf,
+  eb: Elf,
+  sa: Section,
+  sb: Section,
+  span: { first: number; last: number },
+  ctx: Context,
+  shared: [SharedDisassembly, SharedDisassembly],
+): Promise<Difference> {
   const title = `ELF section ${sa.key}`;
   const changes: FieldChange[] = [];
   const comments: string[] = [];
@@ -608,7 +647,10 @@ async function sectionView(ea: Elf, eb: Elf, sa: Section, sb: Section, span: { f
         windows = [win(sa), win(sb)];
         comments.push(`Disassembly limited to section offsets ${hex(from)}..${hex(to)} (${to - from} of ${Math.max(sa.avail, sb.avail)} bytes), from the first differing byte`);
       }
-      const [xa, xb] = await settleAll([disassemble(ea, sa, ctx, windows?.[0]), disassemble(eb, sb, ctx, windows?.[1])]);
+      const [xa, xb] = await settleAll([
+        (!windows && shared[0](sa.name)) || disassemble(ea, [sa.name], ctx, windows?.[0]),
+        (!windows && shared[1](sb.name)) || disassemble(eb, [sb.name], ctx, windows?.[1]),
+      ]);
       d = await text(xa, xb, 'Disassembled with objdump -d --no-show-raw-insn');
       if (d === null && (ida || idb)) d = undefined;
     } else if (d === undefined && /^\.(z?debug)_/.test(name) && (await haveTool('readelf'))) {
@@ -689,7 +731,9 @@ async function compareElf(a: Artifact, b: Artifact, ctx: Context): Promise<Diffe
   if (differing.length > shown.length)
     comments.push(`${differing.length} sections differ; the first ${shown.length} are shown, not: ${differing.slice(shown.length, shown.length + 50).map(([s]) => s.key).join(', ')}${differing.length > shown.length + 50 ? ', ...' : ''}`);
   // Two at a time: each view may hold two sections of up to MAX_VIEW bytes and their text.
-  const views = await mapLimited(shown, 2, ([sa, sb, span]) => sectionView(ea, eb, sa, sb, span, ctx));
+  const small = smallCodeSections(ea, eb, shown);
+  const shared: [SharedDisassembly, SharedDisassembly] = [sharedDisassembly(ea, small, ctx), sharedDisassembly(eb, small, ctx)];
+  const views = await mapLimited(shown, 2, ([sa, sb, span]) => sectionView(ea, eb, sa, sb, span, ctx, shared));
 
   // Same layout: bytes between sections (padding, unlisted data) must be equal too.
   let outside: Difference | null = null;
