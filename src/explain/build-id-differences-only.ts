@@ -3,7 +3,7 @@
 // When more differs, the build-id is a consequence, claimed as such.
 import type { Claim, Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
-import { changesOf, linesMatching } from './patterns.js';
+import { artifactKey, changesOf, linesMatching } from './patterns.js';
 import { pushTo } from '../compare/group-by.js';
 
 const BUILD_ID_LINE = /Build ID: [0-9a-f]+/;
@@ -20,11 +20,11 @@ export const buildIdDifferencesOnly: Detector = {
     if (ids.length === 0) return [];
     const byArtifact = new Map<string, EvidenceItem[]>();
     for (const x of items) {
-      const key = x.artifact.join('\u0000');
+      const key = artifactKey(x);
       pushTo(byArtifact, key, x);
     }
     const claims: Claim[] = [];
-    for (const key of new Set(ids.map((x) => x.artifact.join('\u0000')))) {
+    for (const key of new Set(ids.map(artifactKey))) {
       const all = byArtifact.get(key) ?? [];
       const follows = all.filter(isBuildIdItem);
       if (follows.length === all.length) claims.push({ items: follows, confidence: 'high' });

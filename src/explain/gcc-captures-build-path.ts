@@ -4,6 +4,7 @@
 // a report whose other evidence shows two build directories.
 import type { Detector } from './detector.js';
 import { learnBuildPaths } from './captures-build-path.js';
+import { artifactKey, goArtifacts } from './patterns.js';
 
 const NUMBER = /\b(0x[0-9a-f]+|[0-9a-f]{4,}|\d+)\b/gi;
 const DEBUG_SECTION = /(^|[\s=])\.(z?debug_\w+|rodata[\w.]*|comment)\b/;
@@ -14,16 +15,16 @@ export const gccCapturesBuildPath: Detector = {
   fix: 'Add -ffile-prefix-map=$PWD=. (or -fdebug-prefix-map and -fmacro-prefix-map) to CFLAGS/CXXFLAGS, or build in a fixed path.',
   detect(items) {
     // Go binaries have their own detector (golang_compiler_captures_build_path_in_binary).
-    const goArtifacts = new Set(items.filter((i) => /^(NT_GO_BUILDID|go build id|go buildinfo:)/.test(i.change?.field ?? '') || /\.(gopclntab|go\.buildinfo|note\.go\.buildid)\b/.test(i.node.source1)).map((i) => i.artifact.join('\u0000')));
-    const elf = items.filter((i) => i.format === 'elf' && !goArtifacts.has(i.artifact.join('\u0000')) && (DEBUG_SECTION.test(i.node.source1) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
+    const go = goArtifacts(items);
+    const elf = items.filter((i) => i.format === 'elf' && !go.has(artifactKey(i)) && (DEBUG_SECTION.test(i.node.source1) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
     if (elf.length === 0) return [];
     const paths = learnBuildPaths(items);
     const debugStrings = elf.some((i) => i.line && [i.line.removed, i.line.added].some((l) => l !== undefined && paths.some(([a, b]) => l.includes(a) || l.includes(b))));
     if (paths.length === 0 && !debugStrings) return [];
     // Code and data of the same files that differ only in numbers: addresses shifted by the longer or shorter path.
-    const artifacts = new Set(elf.map((i) => i.artifact.join('\u0000')));
+    const artifacts = new Set(elf.map(artifactKey));
     const shifted = items.filter(
-      (i) => i.format === 'elf' && artifacts.has(i.artifact.join('\u0000')) && i.line && i.line.removed !== undefined && i.line.added !== undefined && i.line.removed.replace(NUMBER, '#') === i.line.added.replace(NUMBER, '#'),
+      (i) => i.format === 'elf' && artifacts.has(artifactKey(i)) && i.line && i.line.removed !== undefined && i.line.added !== undefined && i.line.removed.replace(NUMBER, '#') === i.line.added.replace(NUMBER, '#'),
     );
     return [{ items: [...new Set([...elf, ...shifted])], confidence: debugStrings ? 'high' : 'medium' }];
   },

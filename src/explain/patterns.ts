@@ -37,3 +37,14 @@ export const DATE_PATTERNS: RegExp[] = [
   /\bD:\d{14}([+-]\d{2}'\d{2}'?|Z)?/g, // PDF dates
   /\b1[5-9]\d{8}\b/g, // Unix seconds 2017..2033
 ];
+
+/** The artifact an item belongs to, as one comparable key. */
+export function artifactKey(item: EvidenceItem): string {
+  return item.artifact.join('\u0000');
+}
+
+/** Artifacts that are Go binaries: a Go build ID or build info changed, or a Go section is shown. */
+export function goArtifacts(items: EvidenceItem[]): Set<string> {
+  const go = (i: EvidenceItem) => /^(NT_GO_BUILDID|go build id|go buildinfo:)/.test(i.change?.field ?? '') || /\.(gopclntab|go\.buildinfo|note\.go\.buildid)\b/.test(i.node.source1);
+  return new Set(items.filter(go).map(artifactKey));
+}

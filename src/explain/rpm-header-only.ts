@@ -3,6 +3,7 @@
 import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
 import { pushTo } from '../compare/group-by.js';
+import { artifactKey } from './patterns.js';
 
 export const rpmHeaderOnly: Detector = {
   id: 'rpm_header_only',
@@ -12,7 +13,7 @@ export const rpmHeaderOnly: Detector = {
     const byRpm = new Map<string, EvidenceItem[]>();
     for (const i of items) {
       if (i.format !== 'rpm') continue;
-      const key = i.artifact.join('\u0000');
+      const key = artifactKey(i);
       pushTo(byRpm, key, i);
     }
     const claims = [];
