@@ -2,18 +2,12 @@
 // makepkg refuses root), compared down to .PKGINFO and .BUILDINFO fields and
 // .MTREE entries; plus hand-written metadata files for what makepkg cannot vary.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, makepkg, makepkgSkip, memberPaths, reprove, reproveJson, workdir, type JsonNode } from './helpers.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip =
-  !haveCommand('makepkg') || !haveCommand('bsdtar') || !haveCommand('fakeroot')
-    ? 'makepkg, bsdtar or fakeroot missing'
-    : isRoot && (!haveCommand('runuser') || sh('/', 'id -u nobody || true').trim() === '')
-      ? 'running as root without runuser or a "nobody" user to run makepkg as'
-      : false;
+const skip = makepkgSkip('bsdtar');
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };
@@ -42,7 +36,7 @@ function buildRoot(t: TestContext): string {
 }
 
 /** Builds hello-repro with makepkg into d/out-NAME and returns the package path. */
-function makepkg(d: string, name: string, { readme = 'readme one', install = 'echo installed', epoch, ext = '.pkg.tar.zst' }: Build = {}): string {
+function buildHello(d: string, name: string, { readme = 'readme one', install = 'echo installed', epoch, ext = '.pkg.tar.zst' }: Build = {}): string {
   const start = join(d, 'pkg');
   writeFileSync(
     join(start, 'PKGBUILD'),
@@ -69,21 +63,16 @@ EOF
   const out = join(d, `out-${name}`);
   mkdirSync(out);
   chmodSync(out, 0o777);
-  // pacman is not installed: makepkg only needs a command to exist (--nodeps).
-  const env = [`HOME=${d}/home`, 'PACMAN=true', "PACKAGER='Reprove Test <test@example.org>'", `PKGEXT=${ext}`, `PKGDEST=${out}`, `BUILDDIR=${d}/build`, `SRCDEST=${d}/build`];
+  const env = [`HOME=${d}/home`, `PKGEXT=${ext}`, `BUILDDIR=${d}/build`, `SRCDEST=${d}/build`];
   if (epoch) env.push(`SOURCE_DATE_EPOCH=${epoch}`);
-  const asUser = isRoot ? 'runuser -u nobody -- ' : '';
-  sh(start, `${asUser}env ${env.join(' ')} makepkg --nodeps --force >/dev/null 2>&1`);
-  const files = readdirSync(out);
-  assert.equal(files.length, 1, `makepkg wrote ${files.join(', ')}`);
-  return join(out, files[0]!);
+  return makepkg(start, out, env);
 }
 
 test('two builds a second apart: builddate in .PKGINFO and .BUILDINFO, time of every .MTREE entry', { skip }, async (t) => {
   const d = buildRoot(t);
-  const a = makepkg(d, 'a');
+  const a = buildHello(d, 'a');
   await new Promise((r) => setTimeout(r, 1100));
-  const b = makepkg(d, 'b');
+  const b = buildHello(d, 'b');
   const { code, json, stderr } = reproveJson(a, b);
   assert.equal(code, 1, stderr);
   assert.deepEqual(sorted(memberPaths(json)), [
@@ -120,17 +109,17 @@ test('two builds a second apart: builddate in .PKGINFO and .BUILDINFO, time of e
 
 test('SOURCE_DATE_EPOCH fixed: two builds are bit-identical', { skip }, async (t) => {
   const d = buildRoot(t);
-  const a = makepkg(d, 'a', { epoch: '1700000000' });
+  const a = buildHello(d, 'a', { epoch: '1700000000' });
   await new Promise((r) => setTimeout(r, 1100));
-  const b = makepkg(d, 'b', { epoch: '1700000000' });
+  const b = buildHello(d, 'b', { epoch: '1700000000' });
   const r = reprove(['diff', a, b]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
 });
 
 test('a changed installed file and .INSTALL: digests in .MTREE, the member diffs, the PKGBUILD hash', { skip }, (t) => {
   const d = buildRoot(t);
-  const a = makepkg(d, 'a', { epoch: '1700000000' });
-  const b = makepkg(d, 'b', { epoch: '1700000000', readme: 'readme two', install: 'echo installed again' });
+  const a = buildHello(d, 'a', { epoch: '1700000000' });
+  const b = buildHello(d, 'b', { epoch: '1700000000', readme: 'readme two', install: 'echo installed again' });
   const { code, json, stderr } = reproveJson(a, b);
   assert.equal(code, 1, stderr);
   const mtree = find(json, '.MTREE-content')!;
@@ -148,8 +137,8 @@ test('a changed installed file and .INSTALL: digests in .MTREE, the member diffs
 
 test('.pkg.tar.xz packages with different SOURCE_DATE_EPOCH', { skip }, (t) => {
   const d = buildRoot(t);
-  const a = makepkg(d, 'a', { epoch: '1700000000', ext: '.pkg.tar.xz' });
-  const b = makepkg(d, 'b', { epoch: '1700000100', ext: '.pkg.tar.xz' });
+  const a = buildHello(d, 'a', { epoch: '1700000000', ext: '.pkg.tar.xz' });
+  const b = buildHello(d, 'b', { epoch: '1700000100', ext: '.pkg.tar.xz' });
   const { code, json, stderr } = reproveJson(a, b);
   assert.equal(code, 1, stderr);
   assert.equal(json!['reprove_format'], 'xz');

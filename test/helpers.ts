@@ -1,7 +1,8 @@
 // Shared test utilities: scratch directories, running real tools, running the
 // CLI, and reading the member paths of a diffoscope-style JSON report.
+import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -116,4 +117,26 @@ export function directoryFilePaths(root: JsonNode | null, dir: string): Set<stri
     if (!statSync(join(dir, rel), { throwIfNoEntry: false })?.isDirectory()) out.add(rel);
   }
   return out;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/** Why makepkg (with `tools` besides) cannot run here, or false. makepkg refuses root, so root runs it as nobody. */
+export function makepkgSkip(...tools: string[]): string | false {
+  const missing = ['makepkg', 'fakeroot', ...tools].filter((c) => !haveCommand(c));
+  if (missing.length) return `${missing.join(', ')} missing`;
+  if (isRoot && (!haveCommand('runuser') || sh('/', 'id -u nobody || true').trim() === '')) return 'running as root without runuser or a "nobody" user to run makepkg as';
+  return false;
+}
+
+/**
+ * Runs makepkg in `start` (as nobody when root; pacman is not installed, so PACMAN=true
+ * and --nodeps) with `env`, and returns the one package it wrote to `out`, its PKGDEST.
+ */
+export function makepkg(start: string, out: string, env: string[], flags = ''): string {
+  const all = [...env, 'PACMAN=true', "PACKAGER='Reprove Test <test@example.org>'", `PKGDEST=${out}`];
+  sh(start, `${isRoot ? 'runuser -u nobody -- ' : ''}env ${all.join(' ')} makepkg --nodeps --force ${flags} >/dev/null 2>&1`);
+  const files = readdirSync(out);
+  assert.equal(files.length, 1, `makepkg wrote ${files.join(', ')}`);
+  return join(out, files[0]!);
 }

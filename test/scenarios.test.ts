@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { haveCommand, reprove, sh, workdir } from './helpers.js';
+import { haveCommand, makepkg, makepkgSkip, reprove, sh, workdir } from './helpers.js';
 
 interface Verdicts {
   verdict: string;
@@ -17,9 +17,7 @@ function verify(args: string[]): { code: number | null; json: Verdicts; stderr: 
   return { code: r.code, json: (r.stdout ? JSON.parse(r.stdout) : {}) as Verdicts, stderr: r.stderr };
 }
 
-const isRoot = process.getuid?.() === 0;
-const noMakepkg =
-  !haveCommand('makepkg') || !haveCommand('go') || !haveCommand('fakeroot') ? 'makepkg, fakeroot or go missing' : isRoot && !haveCommand('runuser') ? 'root without runuser' : false;
+const noMakepkg = makepkgSkip('go');
 
 /** Builds the Go package with makepkg (as nobody when root); GOFLAGS empty or the fix. */
 function makeGoPackage(d: string, name: string, goflags: string): string {
@@ -61,18 +59,12 @@ package() {
     `GOCACHE=${d}/home/cache-${name}`,
     `GOPATH=${d}/home/go`,
     'GOTOOLCHAIN=local',
-    'PACMAN=true',
-    "PACKAGER='Reprove Test <test@example.org>'",
     'PKGEXT=.pkg.tar.zst',
-    `PKGDEST=${d}/out-${name}`,
     `BUILDDIR=${d}/build`,
     `SRCDEST=${d}/build`,
     'SOURCE_DATE_EPOCH=1700000000',
   ];
-  sh(start, `${isRoot ? 'runuser -u nobody -- ' : ''}env ${env.join(' ')} makepkg --nodeps --force --cleanbuild >/dev/null 2>&1`);
-  const files = readdirSync(join(d, `out-${name}`));
-  assert.equal(files.length, 1);
-  return join(d, `out-${name}`, files[0]!);
+  return makepkg(start, join(d, `out-${name}`), env, '--cleanbuild');
 }
 
 test('a Go package built twice without -trimpath is UNREPRODUCIBLE, explained with the fix; with the fix it is BIT_IDENTICAL', { skip: noMakepkg, timeout: 600_000 }, (t: TestContext) => {
