@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir } from './helpers.js';
 
 const skip = !haveCommand('cpio') ? 'cpio missing' : false;
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;

@@ -2,7 +2,7 @@
 // gzip, xz, zstd and bzip2 at test time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { find, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { find, memberPaths, reprove, reproveJson, sh, workdir } from './helpers.js';
 
 /** A tree with three files; `variant` changes one file's content. */
 function tree(dir: string, name: string, variant = 'one'): void {

@@ -137,14 +137,17 @@ function editScript(a: string[], b: string[]): Ops | null {
 
 /** Which lines of each side also occur on the other side. */
 function shared(a: Int32Array, b: Int32Array): [Uint8Array, Uint8Array] {
-  let ids = 0;
-  for (const x of a) if (x >= ids) ids = x + 1;
-  for (const x of b) if (x >= ids) ids = x + 1;
+  // Interned ids are dense: 0 up to the number of distinct lines.
+  const ids = Math.max(...[a, b].map((xs) => xs.reduce((m, x) => (x > m ? x : m), -1))) + 1;
   const inA = new Uint8Array(ids);
   const inB = new Uint8Array(ids);
-  for (const x of a) inA[x] = 1;
-  for (const x of b) inB[x] = 1;
-  return [Uint8Array.from(a, (x) => inB[x]!), Uint8Array.from(b, (x) => inA[x]!)];
+  for (let i = 0; i < a.length; i++) inA[a[i]!] = 1;
+  for (let i = 0; i < b.length; i++) inB[b[i]!] = 1;
+  const keptA = new Uint8Array(a.length);
+  const keptB = new Uint8Array(b.length);
+  for (let i = 0; i < a.length; i++) keptA[i] = inB[a[i]!]!;
+  for (let i = 0; i < b.length; i++) keptB[i] = inA[b[i]!]!;
+  return [keptA, keptB];
 }
 
 /** The edit script over the kept lines, widened back to all lines: set-aside lines are deleted or inserted. */

@@ -180,7 +180,7 @@ export async function symbolIndex(l: ArListing, ctx: Context): Promise<string> {
 }
 
 /** The ar-level details of two archives: variant, symbol table, file list, members. */
-export async function compareAr(a: Artifact, b: Artifact, la: ArListing, lb: ArListing, ctx: Context, depth: number): Promise<{ details: Difference[]; comments: string[] }> {
+export async function compareAr(la: ArListing, lb: ArListing, ctx: Context, depth: number): Promise<{ details: Difference[]; comments: string[] }> {
   const header = await headerDifference(ctx, 'ar archive', la.header, lb.header);
   const [sa, sb] = await settleAll([symbolIndex(la, ctx), symbolIndex(lb, ctx)]);
   // Named like a pseudo node ("ar ..."): diffoscope shows the symbol table as `nm -s`, not as a member.
@@ -201,7 +201,7 @@ export const arFormat: Format = {
   fileName: /\.(a|ar)$/i,
   async compare(a, b, ctx, depth) {
     const [la, lb] = await settleAll([listAr(a, ctx), listAr(b, ctx)]);
-    const { details, comments } = await compareAr(a, b, la, lb, ctx, depth);
+    const { details, comments } = await compareAr(la, lb, ctx, depth);
     return group(a.name, b.name, details, { comments });
   },
 };

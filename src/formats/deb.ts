@@ -48,7 +48,7 @@ export const debFormat: Format = {
     const namesA = la.members.map((e) => e.member.name);
     const namesB = lb.members.map((e) => e.member.name);
     const comments = [...new Set([...va.comments, ...vb.comments, ...layoutProblems(a.name, namesA), ...layoutProblems(b.name, namesB)])];
-    const ar = await compareAr(a, b, la, lb, ctx, depth);
+    const ar = await compareAr(la, lb, ctx, depth);
 
     // Pair members that only changed compression (diffoscope pairs them by stem too), unless already paired.
     const extra: Difference[] = [];

@@ -37,7 +37,6 @@ export const RPM_TYPES = ['NULL', 'CHAR', 'INT8', 'INT16', 'INT32', 'INT64', 'ST
 const TYPE_SIZE = [0, 1, 1, 2, 4, 8, 0, 1, 0, 0];
 const STRING = 6;
 const BIN = 7;
-const STRING_ARRAY = 8;
 const I18NSTRING = 9;
 
 export interface RpmTag {
