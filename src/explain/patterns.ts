@@ -43,8 +43,15 @@ export function artifactKey(item: EvidenceItem): string {
   return item.artifact.join('\u0000');
 }
 
-/** Artifacts that are Go binaries: a Go build ID or build info changed, or a Go section is shown. */
+const goArtifactsOf = new WeakMap<EvidenceItem[], Set<string>>();
+
+/** Artifacts that are Go binaries: a Go build ID or build info changed, or a Go section is shown. Once per report. */
 export function goArtifacts(items: EvidenceItem[]): Set<string> {
-  const go = (i: EvidenceItem) => /^(NT_GO_BUILDID|go build id|go buildinfo:)/.test(i.change?.field ?? '') || /\.(gopclntab|go\.buildinfo|note\.go\.buildid)\b/.test(i.node.source1);
-  return new Set(items.filter(go).map(artifactKey));
+  let found = goArtifactsOf.get(items);
+  if (!found) {
+    const go = (i: EvidenceItem) => /^(NT_GO_BUILDID|go build id|go buildinfo:)/.test(i.change?.field ?? '') || /\.(gopclntab|go\.buildinfo|note\.go\.buildid)\b/.test(i.node.source1);
+    found = new Set(items.filter(go).map(artifactKey));
+    goArtifactsOf.set(items, found);
+  }
+  return found;
 }

@@ -67,14 +67,17 @@ function num(b: Buffer, start: number, len: number, what: string): number {
 /** Whether the header's checksum (unsigned, or signed as old tars wrote it) matches; false when unreadable. */
 function checksumOk(b: Buffer): boolean {
   const stored = numOrNull(b, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
+  if (stored === null) return false;
+  // The checksum field counts as eight spaces; signed sums differ by 256 for each byte over 127.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : b[i]!;
+    if (i === 148) i = 156;
+    const c = b[i]!;
     unsigned += c;
-    signed += c > 127 ? c - 256 : c;
+    if (c > 127) high++;
   }
-  return stored === unsigned || stored === signed;
+  return stored === unsigned || stored === unsigned - 256 * high;
 }
 
 /** pax extended header records: "LEN key=value\n", each checked against the record's bounds. */
