@@ -302,15 +302,12 @@ test('hostile: a section past the end, overlapping sections, a bad name table in
   assert.match(names.comments, /the section name string table index 999 is out of range \(3 sections\)/);
 });
 
-test('hostile: 100 000 sections (extended numbering) are read fast; only the changed one is shown', (t) => {
+// The timeout only stops a hang (a loop per section pair would take hours); speed is measured in bench/, not here.
+test('hostile: 100 000 sections (extended numbering) are read; only the changed one is shown', { timeout: 300_000 }, (t) => {
   const d = workdir(t);
   const make = (changed: string) =>
     synthElf({ is64: true, le: true, sections: Array.from({ length: 100_000 }, (_, i) => ({ name: `.s${i}`, type: 1, data: Buffer.from(i === 77_777 ? changed : 'x') })) });
-  const started = Date.now();
   const { json } = hostile(d, make('x'), make('y'));
-  const elapsed = Date.now() - started;
-  // Under a second of CPU; the margin is for a loaded test machine.
-  assert.ok(elapsed < 8000, `took ${elapsed} ms`);
   assert.deepEqual(sections(json), ['.s77777']);
   assert.deepEqual(change(json, 'section:.s77777')?.value1?.startsWith('1 bytes'), true);
 });
