@@ -61,6 +61,24 @@ test('a renamed member is paired by content and reported as a rename; --fuzzy-th
   assert.deepEqual([...memberPaths(off)], []);
 });
 
+test('members renamed by a version bump are paired by name even when their bytes share nothing; ambiguous names are not', (t) => {
+  const d = workdir(t);
+  // Unrelated random bytes under each versioned name: no content similarity to pair them by.
+  sh(d, `mkdir -p a/lib b/lib && head -c 4096 /dev/urandom > a/lib/libfoo-1.2.3.so && head -c 4096 /dev/urandom > b/lib/libfoo-1.2.4.so`);
+  sh(d, `head -c 999 /dev/urandom > a/lib/x-1.txt && head -c 999 /dev/urandom > a/lib/x-2.txt && head -c 999 /dev/urandom > b/lib/x-3.txt`);
+  sh(d, `tar --mtime=@0 -cf a.tar -C a . && tar --mtime=@0 -cf b.tar -C b .`);
+  for (const [x, y] of [['a', 'b'], ['b', 'a']]) {
+    const { json } = reproveJson(`${d}/${x}.tar`, `${d}/${y}.tar`);
+    const lib = find(json, `./lib/libfoo-1.2.${x === 'a' ? 3 : 4}.so`)!;
+    assert.equal(lib.source2, `./lib/libfoo-1.2.${x === 'a' ? 4 : 3}.so`);
+    assert.deepEqual(lib.comments, ['Files with the same name but for version numbers']);
+    // x-1, x-2 and x-3 share a stem, but two of them are on one side: which pairs is not for the name to say.
+    assert.deepEqual([...memberPaths(json)].filter((p) => p.includes('/x-')), []);
+  }
+  const off = reproveJson(`${d}/a.tar`, `${d}/b.tar`, ['--fuzzy-threshold', '0']).json;
+  assert.deepEqual([...memberPaths(off)], []);
+});
+
 test('text in another encoding is decoded, and the encoding change is said', (t) => {
   const d = workdir(t);
   writeFileSync(join(d, 'a.txt'), Buffer.from('caf\u00e9\n', 'utf8'));

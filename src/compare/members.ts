@@ -143,8 +143,14 @@ function orderDiffers(ka: Map<string, Artifact>, kb: Map<string, Artifact>): boo
   return false;
 }
 
+/** A member name with its numbers set aside: runs of digits, with the dots and dashes between them. */
+export function versionless(name: string): string {
+  return name.replace(/\d+(?:[._~+-]\d+)*/g, '#');
+}
+
 /**
- * Pairs leftover members by content: identical first, then by similarity. The
+ * Pairs leftover members: identical content first, then the same name but for version
+ * numbers, then by content similarity. The
  * matching is symmetric (comparing B with A pairs the same members as A with B):
  * candidates are taken in an order that does not depend on which side is which,
  * the best-scoring pair of all first, ties broken by the two names.
@@ -171,6 +177,24 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
       takenA.add(as[i]!);
       takenB.add(bs[i]!);
       pairs.push({ a: as[i]!, b: bs[i]!, comment: 'Files identical despite different names' });
+    }
+  }
+  // The same name once version numbers are set aside (libdns-9.18.49.so and libdns-9.18.51.so,
+  // tomcat-10.1.55.jar and tomcat-10.1.60.jar), when that name is unique on both sides: a renamed
+  // library or a compressed jar may look dissimilar byte for byte while being the same file.
+  if (ctx.limits.fuzzyThreshold > 0) {
+    const stems = (list: Artifact[]) => {
+      const m = new Map<string, Artifact[]>();
+      for (const x of list) if (!takenA.has(x) && !takenB.has(x)) pushTo(m, versionless(x.name), x);
+      return m;
+    };
+    const [sa, sb] = [stems(candA), stems(candB)];
+    for (const [stem, [a, ...moreA]] of sa) {
+      const [b, ...moreB] = sb.get(stem) ?? [];
+      if (!a || !b || moreA.length || moreB.length) continue;
+      takenA.add(a);
+      takenB.add(b);
+      pairs.push({ a, b, comment: 'Files with the same name but for version numbers' });
     }
   }
   const restA = candA.filter((m) => !takenA.has(m));
