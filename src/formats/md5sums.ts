@@ -51,8 +51,9 @@ export const md5sumsFormat: Format = {
       }
       for (const [path, d2] of mb) if (!ma.has(path)) changes.push({ member: path, field: 'md5', value2: d2 });
 
-      // Order of the paths both sides list.
-      const common = (l: Md5Line[], other: Map<string, string>) => l.filter((x) => other.has(x.path)).map((x) => x.path);
+      // Order of the paths both sides list, each at its first line (a repeated path is said above):
+      // the same set of paths on both sides, so the comparison reads the same both ways.
+      const common = (l: Md5Line[], other: Map<string, string>) => [...new Set(l.map((x) => x.path))].filter((p) => other.has(p));
       const oa = common(la, mb);
       const ob = common(lb, ma);
       const at = oa.findIndex((p, i) => p !== ob[i]);
