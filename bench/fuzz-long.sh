@@ -13,8 +13,15 @@ formats=("$@")
 if [ ${#formats[@]} -eq 0 ]; then
   formats=(tar gzip bzip2 xz zstd ar deb cpio cpio-odc zip elf rpm pyc gettext java-class json mtree pkginfo debian-control md5sums text)
 fi
-npx tsc -p . >/dev/null
 mkdir -p bench/work/fuzz
+# Build once for streams started together (several formats in parallel): a second tsc
+# would rewrite files the first stream is loading, and its batch would fail for that.
+(
+  flock 9
+  if [ ! -f dist/.fuzz-built ] || [ -n "$(find src test -name '*.ts' -newer dist/.fuzz-built | head -1)" ]; then
+    npx tsc -p . >/dev/null && touch dist/.fuzz-built
+  fi
+) 9>bench/work/fuzz/.build.lock
 for f in "${formats[@]}"; do
   log="bench/work/fuzz/$f.log"
   start=$(date +%s)
