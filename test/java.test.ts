@@ -3,7 +3,7 @@
 // on PATH, and Mach-O fat binaries (same magic) not taken for classes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
@@ -106,4 +106,22 @@ test('a truncated class file gets a clear comment and the binary fallback', { sk
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   const json = JSON.parse(r.stdout) as JsonNode;
   assert.match(json.comments!.join('\n'), /Cannot compare as java-class: Cannot read constant \d+ \(tag 1\) of class file \S*cut\.class: needs \d+ bytes at offset \d+, the file ends at 40/);
+});
+
+test('a class file reprove cannot read is never handed to javap (a JVM start per hostile input); a readable one is', { skip }, (t) => {
+  const d = workdir(t);
+  sources(d);
+  sh(d, 'head -c 40 a/p/C.class > cut.class');
+  // A javap that only records that it ran, first on PATH.
+  const bin = join(d, 'bin');
+  mkdirSync(bin);
+  const calls = join(d, 'javap-calls');
+  writeFileSync(join(bin, 'javap'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`, { mode: 0o755 });
+  const run = (x: string, y: string) => spawnSync(process.execPath, [CLI, 'diff', '--json', '-', x, y], { encoding: 'utf8', env: { PATH: `${bin}:${process.env['PATH']}`, TZ: 'UTC' } });
+  const hostile = run(`${d}/a/p/C.class`, `${d}/cut.class`);
+  assert.equal(hostile.status, 1, hostile.stderr);
+  assert.equal(existsSync(calls), false, 'javap ran on an unreadable class file');
+  const readable = run(`${d}/a/p/C.class`, `${d}/b/p/C.class`);
+  assert.equal(readable.status, 1, readable.stderr);
+  assert.match(readFileSync(calls, 'utf8'), /-private \S+\.class \S+\.class\n/);
 });
