@@ -65,8 +65,9 @@ test('applying the diff to the first text gives the second, with a minimal edit'
 });
 
 test('within a change, removed lines come before added ones', async () => {
-  const d = await unifiedDiff('k\na\nu1\nb\nk\n', 'k\nv1\na\nv2\nb\nv3\nk\n', OPTS);
-  assert.equal(d.text, '@@ -1,5 +1,7 @@\n k\n+v1\n a\n-u1\n+v2\n b\n+v3\n k\n');
+  // Myers alone interleaves here ("+u1" between "-u2" and the other removals).
+  const d = await unifiedDiff('b\nu1\nu2\nv2\nv1\n', 'u1\nu1\na\na\nk\n', OPTS);
+  assert.equal(d.text, '@@ -1,5 +1,5 @@\n-b\n u1\n-u2\n-v2\n-v1\n+u1\n+a\n+a\n+k\n');
 });
 
 test('a hex dump shifted by an insertion: every later line differs, found in process as GNU diff finds it', async () => {
