@@ -144,7 +144,7 @@ function orderDiffers(ka: Map<string, Artifact>, kb: Map<string, Artifact>): boo
 }
 
 /** A member name with its numbers set aside: runs of digits, with the dots and dashes between them. */
-export function versionless(name: string): string {
+function versionless(name: string): string {
   return name.replace(/\d+(?:[._~+-]\d+)*/g, '#');
 }
 
@@ -183,12 +183,12 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
   // tomcat-10.1.55.jar and tomcat-10.1.60.jar), when that name is unique on both sides: a renamed
   // library or a compressed jar may look dissimilar byte for byte while being the same file.
   if (ctx.limits.fuzzyThreshold > 0) {
-    const stems = (list: Artifact[]) => {
+    const stems = (list: Artifact[], taken: Set<Artifact>) => {
       const m = new Map<string, Artifact[]>();
-      for (const x of list) if (!takenA.has(x) && !takenB.has(x)) pushTo(m, versionless(x.name), x);
+      for (const x of list) if (!taken.has(x)) pushTo(m, versionless(x.name), x);
       return m;
     };
-    const [sa, sb] = [stems(candA), stems(candB)];
+    const [sa, sb] = [stems(candA, takenA), stems(candB, takenB)];
     for (const [stem, [a, ...moreA]] of sa) {
       const [b, ...moreB] = sb.get(stem) ?? [];
       if (!a || !b || moreA.length || moreB.length) continue;

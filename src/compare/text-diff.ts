@@ -100,7 +100,8 @@ function backtrack(trace: Int32Array[], n: number, m: number, dEnd: number): Ops
   return ops;
 }
 
-function intern(a: string[], b: string[]): [Int32Array, Int32Array] {
+/** Each line as a dense id (0 up to the number of distinct lines, also returned). */
+function intern(a: string[], b: string[]): [Int32Array, Int32Array, number] {
   const ids = new Map<string, number>();
   const conv = (xs: string[]) => {
     const out = new Int32Array(xs.length);
@@ -111,7 +112,7 @@ function intern(a: string[], b: string[]): [Int32Array, Int32Array] {
     }
     return out;
   };
-  return [conv(a), conv(b)];
+  return [conv(a), conv(b), ids.size];
 }
 
 /**
@@ -125,8 +126,8 @@ function editScript(a: string[], b: string[]): Ops | null {
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const [ia, ib] = intern(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
-  const [ka, kb] = shared(ia, ib);
+  const [ia, ib, distinct] = intern(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
+  const [ka, kb] = shared(ia, ib, distinct);
   const found = myers(ia.filter((_, i) => ka[i]), ib.filter((_, i) => kb[i]), MAX_EDITS);
   if (!found) return null;
   const mid = groupChanges(restore(found, ka, kb));
@@ -136,9 +137,7 @@ function editScript(a: string[], b: string[]): Ops | null {
 }
 
 /** Which lines of each side also occur on the other side. */
-function shared(a: Int32Array, b: Int32Array): [Uint8Array, Uint8Array] {
-  // Interned ids are dense: 0 up to the number of distinct lines.
-  const ids = Math.max(...[a, b].map((xs) => xs.reduce((m, x) => (x > m ? x : m), -1))) + 1;
+function shared(a: Int32Array, b: Int32Array, ids: number): [Uint8Array, Uint8Array] {
   const inA = new Uint8Array(ids);
   const inB = new Uint8Array(ids);
   for (let i = 0; i < a.length; i++) inA[a[i]!] = 1;

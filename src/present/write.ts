@@ -9,22 +9,30 @@ const BLOCK = 1 << 20;
 
 export async function writeChunks(chunks: Iterable<string>, target: string): Promise<void> {
   const out: Writable = target === '-' ? process.stdout : createWriteStream(target);
-  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  // An error can come while nothing is awaited (a file that cannot be opened): caught here, thrown at the next wait.
+  let onError: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (onError = reject));
   failed.catch(() => {});
-  const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
-  };
-  let block = '';
-  for (const c of chunks) {
-    block += c;
-    if (block.length >= BLOCK) {
-      await write(block);
-      block = '';
+  out.on('error', onError);
+  try {
+    const write = async (text: string) => {
+      if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+    };
+    let block = '';
+    for (const c of chunks) {
+      block += c;
+      if (block.length >= BLOCK) {
+        await write(block);
+        block = '';
+      }
     }
-  }
-  if (block) await write(block);
-  if (out !== process.stdout) {
-    out.end();
-    await Promise.race([once(out, 'finish'), failed]);
+    if (block) await write(block);
+    if (out !== process.stdout) {
+      out.end();
+      await Promise.race([once(out, 'finish'), failed]);
+    }
+  } finally {
+    // standard output outlives this report: leave no listener behind on it.
+    out.off('error', onError);
   }
 }
