@@ -1,6 +1,9 @@
 // External programs, bounded in time and output, fed from an Artifact without
 // loading it into memory. Their failures become typed errors.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Artifact } from './artifact.js';
 import type { Context } from './context.js';
@@ -62,17 +65,28 @@ export function runTool(ctx: Context, cmd: string, args: string[], opts: ToolOpt
   );
 }
 
-/** Whether a program is on PATH (cached). */
+/** Whether a program is on PATH (cached). Looked up in process: a shell to ask costs a process start. */
 const found = new Map<string, Promise<boolean>>();
 export function haveTool(cmd: string): Promise<boolean> {
   let p = found.get(cmd);
   if (!p) {
-    p = new Promise<boolean>((resolve) => {
-      const c = spawn('sh', ['-c', `command -v "$0" >/dev/null`, cmd], { stdio: 'ignore' });
-      c.on('close', (code) => resolve(code === 0));
-      c.on('error', () => resolve(false));
-    });
+    p = onPath(cmd);
     found.set(cmd, p);
   }
   return p;
+}
+
+async function onPath(cmd: string): Promise<boolean> {
+  if (cmd.includes('/')) return executable(cmd);
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (await executable(join(dir || '.', cmd))) return true;
+  return false;
+}
+
+async function executable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
