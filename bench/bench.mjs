@@ -65,7 +65,7 @@ const ROOT = resolve(BENCH, '..');
 const WORK = join(BENCH, 'work');
 const DEBS = join(WORK, 'debs');
 const REPORTS = join(WORK, 'reports');
-const REPROVE = join(ROOT, 'dist/src/cli/main.js');
+const REPROVE = join(ROOT, 'dist/bin/main.js');
 const TIME = '/usr/bin/time';
 
 function parseArgs(argv) {

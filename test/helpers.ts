@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
+export const CLI = resolve(import.meta.dirname, '../bin/main.js');
 
 /** A scratch directory removed when the test ends. */
 export function workdir(t: TestContext): string {
