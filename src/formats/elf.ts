@@ -11,9 +11,9 @@ import { inflateSync } from 'node:zlib';
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
 import { group, textDifference, type Difference, type FieldChange } from '../compare/difference.js';
-import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
+import { asReproveError, LimitError, malformed, ReproveError, truncated } from '../compare/errors.js';
 import { headerDifference } from '../compare/stream.js';
-import { haveTool, runTool } from '../compare/tool.js';
+import { haveTool, runTool, type ToolRun } from '../compare/tool.js';
 import { WindowReader } from '../compare/window-reader.js';
 import { compareBinary } from './binary.js';
 import { decodeNotes, notesText, type Note } from './elf-notes.js';
@@ -521,19 +521,31 @@ function noteChanges(na: Note[], nb: Note[]): FieldChange[] {
   return out;
 }
 
-/** objdump's disassembly of the named sections, addresses in front of instructions removed (diffoscope does too). */
+/**
+ * objdump's disassembly of the named sections without addresses: neither the column in
+ * front of each instruction (diffoscope drops that one too) nor the absolute targets of
+ * jumps and calls, which are kept as symbol+offset. Code that moved then differs only
+ * where the instructions or the displacements they encode differ, not on every line.
+ * objdump before 2.36 lacks --no-addresses: it gets the column stripped instead.
+ */
+let noAddresses = true;
 async function disassemble(e: Elf, names: string[], ctx: Context, window?: [bigint, bigint]): Promise<string> {
   const file = await diskPath(e.a, ctx);
   const args = ['-d', '--no-show-raw-insn', ...names.flatMap((n) => ['-j', n])];
   if (window) args.push(`--start-address=${hex(window[0])}`, `--stop-address=${hex(window[1])}`);
   const max = Math.min(ctx.limits.maxDiffInputSize, 64 << 20);
-  const r = await runTool(ctx, 'objdump', [...args, file], { maxOutput: max });
-  // One pass over the whole text: drop objdump's "FILE: file format" line and the address column.
-  return r.stdout
-    .toString('utf8')
-    .replace(/^[^\n]*:\s+file format [^\n]*\n/m, '')
-    .replace(/^[ \t]*[0-9a-f]+:\t/gm, '\t')
-    .replace(/^\n+/, '');
+  const run = (flags: string[]) => runTool(ctx, 'objdump', [...flags, ...args, file], { maxOutput: max });
+  let r: ToolRun;
+  try {
+    r = await run(noAddresses ? ['--no-addresses'] : []);
+  } catch (err) {
+    if (!(noAddresses && err instanceof ReproveError && /no-addresses/.test(err.message))) throw err;
+    noAddresses = false;
+    r = await run([]);
+  }
+  // Drop objdump's "FILE: file format" line (it names our temporary file).
+  const text = r.stdout.toString('utf8').replace(/^[^\n]*:\s+file format [^\n]*\n/m, '');
+  return (noAddresses ? text : text.replace(/^[ \t]*[0-9a-f]+:\t/gm, '\t')).replace(/^\n+/, '');
 }
 
 /**
@@ -651,8 +663,8 @@ async function sectionView(
         (!windows && shared[0](sa.name)) || disassemble(ea, [sa.name], ctx, windows?.[0]),
         (!windows && shared[1](sb.name)) || disassemble(eb, [sb.name], ctx, windows?.[1]),
       ]);
-      d = await text(xa, xb, 'Disassembled with objdump -d --no-show-raw-insn');
-      if (d === null && (ida || idb)) d = undefined;
+      d = await text(xa, xb, `Disassembled with objdump -d --no-show-raw-insn${noAddresses ? ' --no-addresses' : ''}`);
+      if (d === null) comments.push('The disassembly (without addresses) is the same on both sides, so the bytes are shown');
     } else if (d === undefined && /^\.(z?debug)_/.test(name) && (await haveTool('readelf'))) {
       const g = DWARF_GROUPS[name.replace(/^\.z?debug_/, '').replace(/\.dwo$/, '')];
       if (g) {
