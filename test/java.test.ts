@@ -125,3 +125,40 @@ test('a class file reprove cannot read is never handed to javap (a JVM start per
   assert.equal(readable.status, 1, readable.stderr);
   assert.match(readFileSync(calls, 'utf8'), /-private \S+\.class \S+\.class\n/);
 });
+
+test('a jar of many changed classes: one JVM runs javap for the batch, and each class gets exactly its own view', { skip: skip || noJar }, (t) => {
+  const d = workdir(t);
+  const count = 40;
+  for (const side of ['a', 'b']) {
+    mkdirSync(join(d, side, 'p'), { recursive: true });
+    for (let i = 0; i < count; i++) writeFileSync(join(d, side, `p/K${i}.java`), `package p;\npublic class K${i} {\n  public String v() { return "${side}-${i}"; }\n}\n`);
+    // A class that is the same on both sides, and one that is unreadable on side b.
+    writeFileSync(join(d, side, 'p/Same.java'), 'package p;\npublic class Same { int y; }\n');
+  }
+  sh(d, '(cd a && javac -d . p/*.java) && (cd b && javac -d . p/*.java) && touch -d 2020-01-01 a/p/*.class b/p/*.class');
+  sh(d, 'cp a/p/Same.class a/p/Cut.class && head -c 40 a/p/Same.class > b/p/Cut.class');
+  sh(d, '(cd a && jar cf ../a.jar p/*.class) && (cd b && jar cf ../b.jar p/*.class)');
+  // The real javap behind one that records each run.
+  const bin = join(d, 'bin');
+  mkdirSync(bin);
+  const calls = join(d, 'javap-calls');
+  const real = sh(d, 'command -v javap').trim();
+  writeFileSync(join(bin, 'javap'), `#!/bin/sh\necho "$#" >> ${calls}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  const r = spawnSync(process.execPath, [CLI, 'diff', '--json', '-', `${d}/a.jar`, `${d}/b.jar`], { encoding: 'utf8', maxBuffer: 64 << 20, env: { PATH: `${bin}:${process.env['PATH']}`, TZ: 'UTC' } });
+  assert.equal(r.status, 1, r.stderr);
+  const json = JSON.parse(r.stdout) as JsonNode;
+  for (let i = 0; i < count; i++) {
+    const view = child(child(json, `p/K${i}.class`), JAVAP);
+    assert.ok(view, `p/K${i}.class has a javap view`);
+    // Its own strings, not a neighbour's: the batch output was split at the right places.
+    assert.match(view.unified_diff!, new RegExp(`\\n- +#\\d+ = Utf8 +a-${i}\\n`));
+    assert.match(view.unified_diff!, new RegExp(`\\n\\+ +#\\d+ = Utf8 +b-${i}\\n`));
+    assert.doesNotMatch(view.unified_diff!, new RegExp(`Utf8 +[ab]-(?!${i}\\n)\\d+\\n`));
+  }
+  assert.ok(!memberPaths(json).has('p/Same.class'));
+  assert.ok(memberPaths(json).has('p/Cut.class'));
+  const runs = readFileSync(calls, 'utf8').trim().split('\n');
+  assert.equal(runs.length, 1, `javap ran ${runs.length} times`);
+  // JVM options and javap's own, then the 40 pairs: the unreadable class was left out.
+  assert.equal(Number(runs[0]), 3 + 5 + 2 * count);
+});

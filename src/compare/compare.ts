@@ -8,7 +8,7 @@ import { Context, type CompareOptions } from './context.js';
 import { node, type Difference } from './difference.js';
 import { asReproveError, ReproveError } from './errors.js';
 import { binaryFormat, compareBinary } from '../formats/binary.js';
-import type { Format } from '../formats/format.js';
+import type { Format, MemberPair } from '../formats/format.js';
 import { settleAll } from './settle.js';
 
 // The format registry loads every format module: only a pair whose bytes differ needs it,
@@ -16,6 +16,12 @@ import { settleAll } from './settle.js';
 // formats -> engine -> registry -> formats is broken here).
 let registry: Promise<typeof import('../formats/registry.js')> | undefined;
 const recognise = async (a: Artifact): Promise<Format> => (await (registry ??= import('../formats/registry.js'))).recognise(a);
+
+/** Tells the formats that plan batched work (Format.prepare) the member pairs of a container. */
+export async function prepareMembers(pairs: readonly MemberPair[], ctx: Context): Promise<void> {
+  if (!pairs.length) return;
+  for (const f of (await (registry ??= import('../formats/registry.js'))).formats()) f.prepare?.(pairs, ctx);
+}
 
 /** Compares two artifacts whose names are already set; null when identical. */
 export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {

@@ -5,7 +5,7 @@ import type { Artifact, Metadata } from './artifact.js';
 import type { Context } from './context.js';
 import { textDifference, type Difference, type FieldChange } from './difference.js';
 import { mapLimited } from './semaphore.js';
-import { compareArtifacts } from './compare.js';
+import { compareArtifacts, prepareMembers } from './compare.js';
 import { similarity, sketch } from './similarity.js';
 import { pushTo } from './group-by.js';
 import { settleAll } from './settle.js';
@@ -269,6 +269,7 @@ export async function compareMembers(
   }
 
   ctx.progress?.total(pairs.length);
+  await prepareMembers(pairs, ctx);
   const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
     let d = await compareArtifacts(p.a, p.b, ctx, depth);
     ctx.progress?.advance(1, p.a.name);

@@ -7,6 +7,12 @@ import type { Difference } from '../compare/difference.js';
 /** How many leading bytes recognition may look at. */
 export const HEAD_SIZE = 4096;
 
+/** Two members of the same name (or paired by similarity) in two containers. */
+export interface MemberPair {
+  a: Artifact;
+  b: Artifact;
+}
+
 export interface Format {
   /** Short lower-case name, shown in reports and used by policies. */
   readonly name: string;
@@ -21,6 +27,13 @@ export interface Format {
    * never reported identical). Throws ReproveError when the bytes are unreadable.
    */
   compare(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null>;
+  /**
+   * Told every member pair of a container before any of them is compared, so that a
+   * format whose view comes from a slow program can run it once for many pairs (javap:
+   * one JVM for a hundred class files instead of one each). Cheap and synchronous: it
+   * only plans; compare() does the work, and must still work for a pair not planned.
+   */
+  prepare?(pairs: readonly MemberPair[], ctx: Context): void;
   /**
    * For compressions: the decompressed content, so that a stream recompressed
    * with another compressor (a .deb's data.tar.xz vs data.tar.zst) is still
