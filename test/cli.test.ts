@@ -1,10 +1,14 @@
 // The `reprove diff` command line: output formats and their files, limits on
 // diff blocks and report size, renames by content, encodings, exit status.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { find, memberPaths, reprove, reproveJson, sh, workdir } from './helpers.js';
+import { CLI, find, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+
+/** A node and everything below it. */
+const all = (n: JsonNode | null | undefined): JsonNode[] => (n ? [n, ...(n.details ?? []).flatMap(all)] : []);
 
 test('--text, --json, --markdown and --html write their files; text is on stdout only when no file is asked for', (t) => {
   const d = workdir(t);
@@ -46,6 +50,36 @@ test('--max-report-size drops later diffs with a note, and the differences are s
   const dropped = files.filter((f) => find(json, f)!.comments?.some((c) => /report size limit reached \(--max-report-size\)/.test(c)));
   assert.ok(dropped.length > 0 && dropped.length < files.length, `dropped: ${dropped.join()}`);
   assert.ok(json!.comments!.some((c) => /Report size limit of 8192 bytes reached/.test(c)));
+});
+
+test('--max-report-size keeps the first diffs in report order, whatever order the comparisons finish in', (t) => {
+  const d = workdir(t);
+  // f1 is gzip'd: its diff is made after a decompression, so it finishes after the plain files started with it.
+  sh(d, `mkdir a b && seq 1 400 | gzip -n > a/f1.gz && seq 1 400 | sed 's/$/x/' | gzip -n > b/f1.gz`);
+  sh(d, `for i in 2 3 4 5 6; do seq 1 400 > a/f$i.txt; seq 1 400 | sed 's/$/x/' > b/f$i.txt; done`);
+  const files = ['f1.gz', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt'];
+  const runs = [1, 2, 3].map(() => reproveJson(`${d}/a`, `${d}/b`, ['--max-report-size', '10K']).json);
+  const dropped = (json: JsonNode | null) =>
+    files.filter((f) => all(find(json, f)).some((n) => n.comments?.some((c) => /report size limit reached \(--max-report-size\)/.test(c))));
+  const first = dropped(runs[0]!);
+  assert.ok(first.length > 0 && first.length < files.length, `dropped: ${first.join()}`);
+  assert.deepEqual(first, files.slice(files.length - first.length), 'the diffs left out are the last ones');
+  for (const r of runs) assert.equal(JSON.stringify(r), JSON.stringify(runs[0]));
+});
+
+test('one hex dump takes at most an eighth of the report: shifted bytes are cut at a hunk, and a text diff beside them is kept', (t) => {
+  const d = workdir(t);
+  // 2 MB of random bytes with one byte in a thousand changed on side b, and 16 more at its end:
+  // thousands of small hunks, none long enough for --max-diff-block-lines to cut.
+  sh(d, `mkdir a b && head -c 2000000 /dev/urandom > a/blob && seq 1 300 > a/z.txt && seq 2 301 > b/z.txt`);
+  sh(d, `python3 -c "import sys; b = bytearray(open('a/blob', 'rb').read()); b[::1000] = bytes(x ^ 1 for x in b[::1000]); open('b/blob', 'wb').write(bytes(b) + bytes(16))"`);
+  const { json } = reproveJson(`${d}/a`, `${d}/b`, ['--max-report-size', '8M']);
+  const blob = find(json, 'blob')!;
+  assert.ok(blob.unified_diff!.length <= 1 << 20, `${blob.unified_diff!.length} bytes`);
+  assert.match(blob.unified_diff!, /^@@ [^\n]* @@\n/);
+  assert.match(blob.unified_diff!, /\n$/);
+  assert.ok(blob.comments!.some((c) => /^\d+ of the diff's \d+ bytes left out: one hex dump may fill at most an eighth of the report/.test(c)), blob.comments!.join('\n'));
+  assert.match(find(json, 'z.txt')!.unified_diff!, /^@@ -1,8 \+1,7 @@\n-1\n/);
 });
 
 test('a renamed member is paired by content and reported as a rename; --fuzzy-threshold 0 turns that off', (t) => {
@@ -109,4 +143,38 @@ test('exit status: 0 for identical inputs, 2 for a directory against a file; inp
   const r = reprove(['diff', `${d}/dir`, `${d}/a`]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^reprove: error: Cannot compare a dir with a file/);
+});
+
+test('stopped by a signal mid-run: exit 128+signal, no stack trace, no temporary directory left', { skip: !haveCommand('gcc') || !haveCommand('objdump') ? 'gcc or objdump missing' : false }, async (t) => {
+  const d = workdir(t);
+  // 400 pairs of object files differing in one byte of code: each pair is written to the
+  // temporary directory for objdump, so a stop lands while files are being written there.
+  writeFileSync(join(d, 'f.c'), 'int f(int x) { return x * 3 + 1; }\n');
+  sh(d, 'gcc -O1 -c f.c -o f.o && mkdir a b');
+  sh(d, `python3 -c "
+import shutil
+o = bytearray(open('f.o', 'rb').read())
+i = o.find(bytes([0x8d, 0x44, 0x7f, 0x01]))  # lea 0x1(%rdi,%rdi,2),%eax
+for n in range(400):
+    shutil.copy('f.o', 'a/f%d.o' % n)
+    p = bytearray(o); p[i + 3] = 2 + n % 100
+    open('b/f%d.o' % n, 'wb').write(bytes(p))
+"`);
+  for (const [signal, code, after] of [['SIGTERM', 143, 400], ['SIGINT', 130, 800]] as const) {
+    const tmp = join(d, `tmp-${signal}`);
+    mkdirSync(tmp);
+    const child = spawn(process.execPath, [CLI, 'diff', '--json', join(d, 'out.json'), join(d, 'a'), join(d, 'b')], { env: { ...process.env, REPROVE_TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Stopped once it has made its temporary directory, or after a while if it never does.
+    const started = Date.now();
+    while (readdirSync(tmp).length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, after));
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    child.kill(signal);
+    const status = await exited;
+    assert.ok(status === code || status === 1, `${signal}: exit ${status}\n${stderr}`);
+    assert.doesNotMatch(stderr, /^\s+at /m, `${signal}: no stack trace`);
+    assert.deepEqual(readdirSync(tmp), [], `${signal}: temporary directory removed`);
+  }
 });

@@ -4,7 +4,7 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Artifact, closeAllFiles, sameBytes, type EntryType, type Metadata } from './artifact.js';
-import { Context, type CompareOptions } from './context.js';
+import { Context, REPORT_WORKING_FACTOR, type CompareOptions } from './context.js';
 import { node, type Difference } from './difference.js';
 import { asReproveError, ReproveError } from './errors.js';
 import { binaryFormat, compareBinary } from '../formats/binary.js';
@@ -127,9 +127,13 @@ export async function compare(path1: string, path2: string, options: CompareOpti
     if (a.meta.type !== b.meta.type && (a.meta.type === 'dir' || b.meta.type === 'dir'))
       throw new ReproveError('io', `Cannot compare a ${a.meta.type} with a ${b.meta.type}: ${path1}, ${path2}`);
     let difference = await compareArtifacts(a, b, ctx, 0);
-    if (ctx.reportLimitHit) {
+    const max = ctx.limits.maxReportSize;
+    if ((difference && trimReport(difference, max)) || ctx.reportLimitHit) {
       difference ??= node(path1, path2);
-      difference.comments.push(`Report size limit of ${ctx.limits.maxReportSize} bytes reached (--max-report-size); later diffs are left out`);
+      difference.comments.push(
+        `Report size limit of ${max} bytes reached (--max-report-size); later diffs are left out` +
+          (ctx.reportLimitHit ? `. Diffs stopped being made at ${max * REPORT_WORKING_FACTOR} bytes, so which ones are left out can depend on the order parallel comparisons finished in (-j 1 makes it repeatable)` : ''),
+      );
     }
     if (difference) {
       difference.source1 = path1;
@@ -140,6 +144,29 @@ export async function compare(path1: string, path2: string, options: CompareOpti
     await closeAllFiles();
     ctx.dispose();
   }
+}
+
+/**
+ * Keeps the diffs of the first `max` bytes in report order (each node's diff, then its
+ * children's) and leaves out the rest, saying so in each: the same cut whatever order
+ * the comparisons finished in. True when something was left out.
+ */
+function trimReport(root: Difference, max: number): boolean {
+  let used = 0;
+  let full = false;
+  const visit = (d: Difference) => {
+    if (d.unifiedDiff !== undefined) {
+      const size = d.unifiedDiff.length;
+      if (full || used + size > max) {
+        full = true;
+        delete d.unifiedDiff;
+        d.comments.push(`Diff of ${size} bytes left out: report size limit reached (--max-report-size)`);
+      } else used += size;
+    }
+    for (const c of d.details) visit(c);
+  };
+  visit(root);
+  return full;
 }
 
 function collectLimits(d: Difference, out: string[] = []): string[] {

@@ -34,6 +34,8 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+export const REPORT_WORKING_FACTOR = 4;
+
 export class Context {
   readonly limits: Limits;
   readonly tmp: TempDir;
@@ -70,10 +72,15 @@ export class Context {
       throw new LimitError('max-total-decompressed', `Decompressed data of this comparison passed ${this.limits.maxTotalDecompressed} bytes (--max-total-decompressed)`);
   }
 
-  /** Takes `bytes` of report budget; false (and stays false) once the budget is gone. */
+  /**
+   * Takes `bytes` of the budget for diffs made; false (and stays false) once it is gone.
+   * The budget is REPORT_WORKING_FACTOR times the report's size limit: parallel comparisons
+   * finish in any order, so the report is cut to its limit afterwards, in report order
+   * (trimReport), which stays repeatable as long as this budget is not spent.
+   */
   chargeReport(bytes: number): boolean {
     if (this.reportLimitHit) return false;
-    if (this.reportBytes + bytes > this.limits.maxReportSize) {
+    if (this.reportBytes + bytes > this.limits.maxReportSize * REPORT_WORKING_FACTOR) {
       this.reportLimitHit = true;
       return false;
     }

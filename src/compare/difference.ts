@@ -1,7 +1,7 @@
 // The Difference tree: diffoscope's shape (source1, source2, unified_diff,
 // comments, details) so its JSON is diffoscope's, plus reprove's structured
 // additions that the verdict and explain stages read instead of parsing text.
-import { unifiedDiff, type DiffOptions } from './text-diff.js';
+import { cutDiff, unifiedDiff, type DiffOptions } from './text-diff.js';
 
 /** What a text diff needs from the run: options and the report budget. */
 export interface DiffBudget {
@@ -70,6 +70,8 @@ export async function textDifference(
   text1: string,
   text2: string,
   init: Partial<Difference> = {},
+  /** Cut the diff to this many bytes (hex dumps: a diff of shifted bytes can be eight times its input). */
+  maxBytes?: number,
 ): Promise<Difference | null> {
   if (text1 === text2) return null;
   const d = node(source1, source2, { kind: 'content', ...init });
@@ -78,6 +80,11 @@ export async function textDifference(
     return d;
   }
   const diff = await unifiedDiff(text1, text2, ctx.diffOptions);
+  if (maxBytes !== undefined) {
+    const c = cutDiff(diff.text, maxBytes);
+    if (c.cut) d.comments.push(cutComment(c.cut, diff.text.length));
+    diff.text = c.text;
+  }
   if (!ctx.chargeReport(diff.text.length)) {
     d.comments.push(`Diff of ${diff.text.length} bytes left out: report size limit reached (--max-report-size)`);
     return d;
@@ -85,6 +92,10 @@ export async function textDifference(
   d.unifiedDiff = diff.text;
   if (diff.truncated) d.comments.push(diff.truncated);
   return d;
+}
+
+export function cutComment(cut: number, total: number): string {
+  return `${cut} of the diff's ${total} bytes left out: one hex dump may fill at most an eighth of the report (--max-report-size)`;
 }
 
 /** A group of children (and comments), or null when there is nothing in it. */

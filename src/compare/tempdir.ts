@@ -10,12 +10,20 @@ let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => {
-    for (const t of live) t.removeSync();
-  });
+  const removeAll = () => {
+    for (const t of live) {
+      try {
+        t.removeSync();
+      } catch (err) {
+        // Stopped mid-run: a write still landing can keep the directory from going. Say so, no stack trace.
+        process.stderr.write(`reprove: cannot remove temporary directory ${t.path}: ${(err as Error).message}\n`);
+      }
+    }
+  };
+  process.on('exit', removeAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
-      for (const t of live) t.removeSync();
+      removeAll();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
@@ -38,7 +46,8 @@ export class TempDir {
   }
 
   removeSync(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    // Retried: files written by work still in flight (a stopped run) make rmdir fail with ENOTEMPTY.
+    rmSync(this.path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     live.delete(this);
   }
 }

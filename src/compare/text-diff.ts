@@ -261,6 +261,18 @@ function formatHunks(a: Lines, b: Lines, ops: Ops, opts: DiffOptions): UnifiedDi
   };
 }
 
+/**
+ * A diff cut to at most `max` bytes at the start of a hunk (or of a line, when the first
+ * hunk alone is longer), with the number of bytes left out.
+ */
+export function cutDiff(text: string, max: number): { text: string; cut: number } {
+  if (text.length <= max) return { text, cut: 0 };
+  let end = text.lastIndexOf('\n@@', max - 1);
+  if (end <= 0) end = text.lastIndexOf('\n', max - 1);
+  const kept = end > 0 ? text.slice(0, end + 1) : '';
+  return { text: kept, cut: text.length - kept.length };
+}
+
 /** Unified diff of two texts. */
 export async function unifiedDiff(text1: string, text2: string, opts: DiffOptions): Promise<UnifiedDiff> {
   const a = splitLines(text1);

@@ -3,7 +3,8 @@
 // the whole dump; others are dumped (up to HEXDUMP_INPUT bytes) and line-diffed.
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { node, textDifference, type Difference } from '../compare/difference.js';
+import { cutComment, node, textDifference, type Difference } from '../compare/difference.js';
+import { cutDiff } from '../compare/text-diff.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 
@@ -123,18 +124,23 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
   return { text: out.join('\n') + '\n', comments };
 }
 
+/** The most one hex dump diff may take of the report, so that decoded views elsewhere still fit. */
+const hexDiffMax = (ctx: Context) => Math.max(1 << 20, Math.floor(ctx.limits.maxReportSize / 8));
+
 /** Hex dump diff of two artifacts; always a node, since the bytes differ. */
 export async function compareBinary(a: Artifact, b: Artifact, ctx: Context): Promise<Difference> {
   if (a.size === b.size && a.size > 0) {
     const d = node(a.name, b.name, { kind: 'binary' });
-    const { text, comments } = await sameSizeDiff(a, b, ctx);
+    const { text: whole, comments } = await sameSizeDiff(a, b, ctx);
+    const { text, cut } = cutDiff(whole, hexDiffMax(ctx));
+    if (cut) comments.push(cutComment(cut, whole.length));
     if (ctx.chargeReport(text.length)) d.unifiedDiff = text;
     else d.comments.push('Hex dump left out: report size limit reached (--max-report-size)');
     d.comments.push(...comments);
     return d;
   }
   const [ba, bb] = await settleAll([a.read(0, HEXDUMP_INPUT), b.read(0, HEXDUMP_INPUT)]);
-  const d = (await textDifference(ctx, a.name, b.name, hexDump(ba), hexDump(bb), { kind: 'binary' })) ?? node(a.name, b.name, { kind: 'binary' });
+  const d = (await textDifference(ctx, a.name, b.name, hexDump(ba), hexDump(bb), { kind: 'binary' }, hexDiffMax(ctx))) ?? node(a.name, b.name, { kind: 'binary' });
   if (a.size > HEXDUMP_INPUT || b.size > HEXDUMP_INPUT) d.comments.push(`Hex dump limited to the first ${HEXDUMP_INPUT} bytes of ${a.size} and ${b.size}`);
   if (ba.equals(bb)) d.comments.push(`Sizes differ: ${a.size} vs ${b.size} bytes`);
   return d;
