@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { verdefVersions, verneedVersions } from '../src/formats/elf-versions.js';
 import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('gcc') || !haveCommand('readelf') || !haveCommand('objcopy') ? 'gcc, readelf or objcopy missing' : false;
@@ -104,6 +105,36 @@ test('code that moved: calls and jumps that reach the same symbol are not shown 
   assert.ok(changed.some((l) => /^\+\s+imul\s+\$0x7,/.test(l) || /^\+<pad>:$/.test(l)), 'pad is shown as added');
   assert.deepEqual(changed.filter((l) => /<g>/.test(l) && /call/.test(l)), [], 'the call to g is the same instruction');
   assert.ok(!changed.some((l) => /^[-+]\s*[0-9a-f]+:/.test(l)), 'no address column');
+});
+
+test('symbol versions: a version added by a version script shows decoded in .gnu.version_d and .gnu.version', { skip }, (t) => {
+  const d = workdir(t);
+  writeFileSync(`${d}/a.c`, 'int foo(void) { return 1; }\n');
+  writeFileSync(`${d}/b.c`, 'int foo(void) { return 1; }\nint bar(void) { return 2; }\n');
+  writeFileSync(`${d}/a.map`, 'V1 { global: foo; local: *; };\n');
+  writeFileSync(`${d}/b.map`, 'V1 { global: foo; local: *; };\nV2 { global: bar; } V1;\n');
+  for (const s of ['a', 'b']) sh(d, `gcc -shared -fPIC -O1 -Wl,--version-script=${s}.map -Wl,-soname,libv.so.1 -o lib${s}.so ${s}.c`);
+  const { json } = reproveJson(`${d}/liba.so`, `${d}/libb.so`);
+  const verdef = find(json, 'ELF section .gnu.version_d')!.unified_diff!;
+  assert.match(verdef, /\n 2: V1\n/);
+  assert.match(verdef, /\n\+3: V2 parents: V1\n/);
+  assert.match(verdef, /^@@[^\n]*\n 1: libv\.so\.1 \(base\)\n/);
+  const versym = find(json, 'ELF section .gnu.version')!.unified_diff!;
+  assert.match(versym, /\n\+bar@@V2\n/);
+  assert.match(versym, /\n foo@@V1\n/);
+  // Hostile chains end with a line saying where, never a read outside the section or a loop.
+  const rec = Buffer.alloc(20);
+  rec.writeUInt16LE(1, 0);
+  rec.writeUInt16LE(1, 6); // one name
+  rec.writeUInt32LE(0xfffffff0, 12); // its record far outside
+  rec.writeUInt32LE(0xfffffff0, 16); // and the next definition too
+  assert.equal(verdefVersions(rec, Buffer.from('\0'), true).text, '(version name at offset 4294967280 is outside the section)\n0: (no name)\n');
+  // A chain is never followed further than the section could hold records.
+  const looped = Buffer.concat([rec, rec]);
+  looped.writeUInt32LE(20, 16);
+  looped.writeUInt32LE(20, 36);
+  assert.equal(verdefVersions(looped, Buffer.from('\0'), true).text.split('\n').filter((l) => /^0:/.test(l)).length, 2);
+  assert.equal(verneedVersions(Buffer.alloc(5), Buffer.alloc(0), true).text, '');
 });
 
 test('several small code sections differ: each shows exactly what objdump prints for it alone', { skip }, (t) => {

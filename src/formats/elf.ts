@@ -17,6 +17,7 @@ import { haveTool, runTool, type ToolRun } from '../compare/tool.js';
 import { WindowReader } from '../compare/window-reader.js';
 import { compareBinary } from './binary.js';
 import { decodeNotes, notesText, type Note } from './elf-notes.js';
+import { SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM, verdefVersions, verneedVersions, versymLines } from './elf-versions.js';
 import type { Format } from './format.js';
 import { decodeGoBuildInfo, goTextBuildId } from './go-buildinfo.js';
 import { mapLimited } from '../compare/semaphore.js';
@@ -478,6 +479,32 @@ function relocationLines(e: Elf, s: Section, data: Buffer, symtab: Buffer, strta
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
+/** A GNU symbol-versioning section as text; .gnu.version needs the dynamic symbols' names and the file's version names. */
+async function versionView(e: Elf, s: Section, data: Buffer): Promise<string> {
+  if (s.type === SHT_GNU_VERDEF) return verdefVersions(data, await linkedStrings(e, s), e.h.le).text;
+  if (s.type === SHT_GNU_VERNEED) return verneedVersions(data, await linkedStrings(e, s), e.h.le).text;
+  const names = new Map<number, string>();
+  const defined = new Set<number>();
+  for (const v of e.sections) {
+    if ((v.type !== SHT_GNU_VERDEF && v.type !== SHT_GNU_VERNEED) || v.avail > MAX_VIEW) continue;
+    const decode = v.type === SHT_GNU_VERDEF ? verdefVersions : verneedVersions;
+    const found = decode(await e.a.read(v.offset, v.avail), await linkedStrings(e, v), e.h.le).names;
+    for (const [index, name] of found) {
+      names.set(index, name);
+      if (v.type === SHT_GNU_VERDEF) defined.add(index);
+    }
+  }
+  const symbolNames: string[] = [];
+  const dynsym = e.sections[s.link];
+  if (dynsym && dynsym.type === 11 && dynsym.avail <= MAX_VIEW) {
+    const [syms, strtab] = [await e.a.read(dynsym.offset, dynsym.avail), await linkedStrings(e, dynsym)];
+    const size = e.h.is64 ? 24 : 16;
+    const w = new Words(syms, e.h.le, e.h.is64);
+    for (let o = 0; o + size <= syms.length; o += size) symbolNames.push(cString(strtab, w.u32(o)) ?? `<corrupt name, offset ${w.u32(o)}>`);
+  }
+  return versymLines(data, symbolNames, names, defined, e.h.le);
+}
+
 function dynamicLines(e: Elf, data: Buffer, strtab: Buffer): string {
   const size = e.h.is64 ? 16 : 8;
   const w = new Words(data, e.h.le, e.h.is64);
@@ -642,6 +669,9 @@ async function sectionView(
       } else if (sa.type === 6) {
         const [sta, stb] = await settleAll([linkedStrings(ea, sa), linkedStrings(eb, sb)]);
         d = await text(dynamicLines(ea, da.data, sta), dynamicLines(eb, db.data, stb), 'Dynamic section: tag and value');
+      } else if (sa.type === SHT_GNU_VERDEF || sa.type === SHT_GNU_VERNEED || sa.type === SHT_GNU_VERSYM) {
+        const [va, vb] = await settleAll([versionView(ea, sa, da.data), versionView(eb, sb, db.data)]);
+        d = await text(va, vb, 'Symbol versions: defined (.gnu.version_d), needed per library (.gnu.version_r), or each dynamic symbol\'s (.gnu.version)');
       } else if (sa.type === 3 || name === '.comment' || Number(sa.flags & BigInt(SHF_STRINGS))) {
         d = await text(strings(da.data), strings(db.data), 'Strings, one per line');
       }
