@@ -32,6 +32,19 @@ test('gcc_captures_build_path: a C program built with -g in two directories; -ff
   assert.ok(code.unexplained.length > 0);
 });
 
+test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, names the build directories', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+  const d = workdir(t);
+  // Directories of different lengths: the hex dump of .rodata shifts, and the path is cut across its rows.
+  sh(d, `mkdir -p build-a build-bbbbbbbbbbbbbbbbbbbb && printf '${C_SOURCE}' > build-a/m.c && cp build-a/m.c build-bbbbbbbbbbbbbbbbbbbb/m.c`);
+  sh(d, `cd build-a && gcc -O1 -o prog $PWD/m.c && cd ../build-bbbbbbbbbbbbbbbbbbbb && gcc -O1 -o prog $PWD/m.c`);
+  const { json } = reproveJson(`${d}/build-a/prog`, `${d}/build-bbbbbbbbbbbbbbbbbbbb/prog`);
+  const rodata = json!.details!.find((n) => n.source1 === 'ELF section .rodata')!;
+  assert.match(rodata.unified_diff!, new RegExp(`\\n-${d}/build-a/m\\.c\\n\\+${d}/build-bbbbbbbbbbbbbbbbbbbb/m\\.c\\n`));
+  assert.deepEqual(rodata.details!.map((n) => n.source1), ['hex dump']);
+  const issues = (json!['reprove_issues'] as { id: string; confidence: string }[]).filter((i) => i.id === 'gcc_captures_build_path');
+  assert.equal(issues[0]?.confidence, 'high');
+});
+
 test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {
   const d = workdir(t);
   const env = { HOME: d, GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };

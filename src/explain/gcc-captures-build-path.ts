@@ -3,11 +3,18 @@
 // messages. Seen as differing .debug_* (and string) sections of an ELF file in
 // a report whose other evidence shows two build directories.
 import type { Detector } from './detector.js';
+import type { EvidenceItem } from './evidence.js';
 import { learnBuildPaths } from './captures-build-path.js';
 import { artifactKey, goArtifacts } from './patterns.js';
 
 const NUMBER = /\b(0x[0-9a-f]+|[0-9a-f]{4,}|\d+)\b/gi;
 const DEBUG_SECTION = /(^|[\s=])\.(z?debug_\w+|rodata[\w.]*|comment)\b/;
+
+/** The ELF section an item is in: its node, or the node above it (a data section's "hex dump" beside its strings). */
+function sectionOf(i: EvidenceItem): string {
+  for (let k = i.path.length - 1; k >= 0; k--) if (i.path[k]!.startsWith('ELF section ')) return i.path[k]!;
+  return i.node.source1;
+}
 
 export const gccCapturesBuildPath: Detector = {
   id: 'gcc_captures_build_path',
@@ -16,7 +23,7 @@ export const gccCapturesBuildPath: Detector = {
   detect(items) {
     // Go binaries have their own detector (golang_compiler_captures_build_path_in_binary).
     const go = goArtifacts(items);
-    const elf = items.filter((i) => i.format === 'elf' && !go.has(artifactKey(i)) && (DEBUG_SECTION.test(i.node.source1) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
+    const elf = items.filter((i) => i.format === 'elf' && !go.has(artifactKey(i)) && (DEBUG_SECTION.test(sectionOf(i)) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
     if (elf.length === 0) return [];
     const paths = learnBuildPaths(items);
     const debugStrings = elf.some((i) => i.line && [i.line.removed, i.line.added].some((l) => l !== undefined && paths.some(([a, b]) => l.includes(a) || l.includes(b))));

@@ -23,6 +23,7 @@ import { decodeGoBuildInfo, goTextBuildId } from './go-buildinfo.js';
 import { mapLimited } from '../compare/semaphore.js';
 import { settleAll } from '../compare/settle.js';
 
+const SHT_PROGBITS = 1;
 const SHT_NOBITS = 8;
 const SHN_XINDEX = 0xffff;
 const SHN_LORESERVE = 0xff00;
@@ -423,6 +424,22 @@ async function sectionData(e: Elf, s: Section): Promise<{ data: Buffer; note?: s
   }
 }
 
+/** Runs of at least `min` printable ASCII characters (or tabs), one a line: what `strings --all --bytes=8` prints. */
+export function printableRuns(data: Buffer, min = 8): string {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= data.length; i++) {
+    const c = i < data.length ? data[i]! : 0;
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      if (i - start >= min) out.push(data.toString('latin1', start, i));
+      start = -1;
+    }
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
 function strings(data: Buffer): string {
   const parts = data.toString('utf8').split('\0');
   return parts.filter((p) => p !== '').join('\n') + (parts.some((p) => p !== '') ? '\n' : '');
@@ -635,6 +652,7 @@ async function sectionView(
     return d;
   };
   let d: Difference | null | undefined;
+  let withBytes = false;
   const name = sa.name;
   try {
     if (da && db) {
@@ -676,6 +694,12 @@ async function sectionView(
         d = await text(strings(da.data), strings(db.data), 'Strings, one per line');
       }
     }
+    // Data (.rodata, .data): the strings in it first, where build paths and dates are read whole, then its bytes.
+    if (d === undefined && da && db && sa.type === SHT_PROGBITS && !Number(sa.flags & BigInt(SHF_EXECINSTR))) {
+      d = await text(printableRuns(da.data), printableRuns(db.data), 'Strings of 8 or more printable characters (as strings --all --bytes=8); the bytes follow');
+      if (d) withBytes = true;
+      else d = undefined;
+    }
     if (d === undefined && Number(sa.flags & BigInt(SHF_EXECINSTR)) && sa.type !== SHT_NOBITS && (await haveTool('objdump'))) {
       const [ida, idb] = await settleAll([ea.a.read(sa.offset, 256), eb.a.read(sb.offset, 256)]).then(([x, y]) => [goTextBuildId(x), goTextBuildId(y)]);
       if (ida !== idb) changes.push({ field: 'go build id', value1: ida, value2: idb });
@@ -707,16 +731,23 @@ async function sectionView(
     comments.push(`Cannot show section ${sa.key} decoded: ${e.describe()}; showing its bytes`);
     d = undefined;
   }
-  // Nothing textual differs, or no view for this kind: the bytes themselves.
-  if (!d) {
+  // Nothing textual differs, or no view for this kind: the bytes themselves (for data, beside its strings).
+  if (!d || withBytes) {
     // Only the bytes inside the file: a section header may point anywhere.
     const bytes = (e: Elf, sec: Section) =>
       sec.avail > 0 ? e.a.slice(title, { type: 'file', size: sec.avail }, sec.offset, sec.avail) : e.a.member(title, { type: 'file', size: 0 }, { kind: 'empty' });
     const [xa, xb] = [bytes(ea, sa), bytes(eb, sb)];
     const bin = await compareBinary(xa, xb, ctx);
-    bin.source1 = bin.source2 = title;
-    comments.push('Hex dump of the section bytes (offsets from the section start)');
-    d = bin;
+    const hexComment = 'Hex dump of the section bytes (offsets from the section start)';
+    if (d) {
+      bin.source1 = bin.source2 = 'hex dump';
+      bin.comments.unshift(hexComment);
+      d.details.push(bin);
+    } else {
+      bin.source1 = bin.source2 = title;
+      comments.push(hexComment);
+      d = bin;
+    }
   }
   d.comments.unshift(...comments);
   if (!changes.length) changes.push({ field: `section:${sa.key}`, value1: await shortHash(ea, sa), value2: await shortHash(eb, sb) });
