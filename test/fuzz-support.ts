@@ -53,6 +53,9 @@ export function buildSeeds(dir: string): Seed[] {
     add('ar', 'x.a');
     add('elf', 'f.o');
     add('elf', 'prog');
+    // A shared library with symbol versions of its own (.gnu.version_d beside _r and .gnu.version).
+    sh(dir, `printf 'V1 { global: f; local: *; };\\nV2 { global: main; } V1;\\n' > v.map && gcc -shared -fPIC -O1 -Wl,--version-script=v.map -o libv.so f.c m.c`);
+    add('elf', 'libv.so');
   }
   if (haveCommand('dpkg-deb')) {
     sh(dir, `mkdir -p pkg/DEBIAN pkg/usr/share/doc/x && printf 'Package: x\\nVersion: 1\\nArchitecture: all\\nMaintainer: M <m@example.org>\\nDescription: d\\n' > pkg/DEBIAN/control && cp t/hello.txt pkg/usr/share/doc/x/ && dpkg-deb --root-owner-group -Zgzip --build pkg x.deb >/dev/null`);
