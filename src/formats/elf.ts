@@ -425,7 +425,7 @@ async function sectionData(e: Elf, s: Section): Promise<{ data: Buffer; note?: s
 }
 
 /** Runs of at least `min` printable ASCII characters (or tabs), one a line: what `strings --all --bytes=8` prints. */
-export function printableRuns(data: Buffer, min = 8): string {
+function printableRuns(data: Buffer, min = 8): string {
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i <= data.length; i++) {

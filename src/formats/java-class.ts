@@ -1,7 +1,7 @@
-// Java .class files: `javap -verbose` of both sides (one JVM start for the pair, or
-// for a hundred pairs of the same jar) when a JDK is installed; else our own reading of the structure (version,
-// constant pool, flags, this/super class, interfaces, fields, methods,
-// attributes) plus the hex dump.
+// Java .class files: `javap -verbose` of both sides (one JVM start for the pair,
+// or for a hundred pairs of the same jar) when a JDK is installed; else our own
+// reading of the structure (version, constant pool, flags, this/super class,
+// interfaces, fields, methods, attributes) plus the hex dump.
 import { rm, writeFile } from 'node:fs/promises';
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
@@ -196,7 +196,7 @@ async function javapFiles(ctx: Context, classes: Buffer[], maxOutput: number): P
 /**
  * Class pairs of one container whose javap views are made by one JVM, started when the
  * first of them is compared (a JVM start costs more than javap's reading of a hundred
- * classes: a jar of 600 changed classes went from over 300 s to seconds).
+ * classes: a jar of 589 changed classes went from a JVM per class, over 300 s, to 11 s).
  */
 interface Batch {
   pairs: MemberPair[];
