@@ -64,6 +64,23 @@ test('C built with -g in two directories: build-id note and .debug_* sections di
   if (!noDiffoscope) assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(diffoscopeJson(`${d}/one/prog`, `${d}/two/prog`))));
 });
 
+test('C built with DWARF 4 in directories of different lengths: DWARF is shown by readelf, data sections as strings and bytes', { skip }, (t) => {
+  const d = workdir(t);
+  for (const sub of ['a', 'bbbbbbbbbbbb']) {
+    sh(d, `mkdir -p ${sub}`);
+    writeFileSync(`${d}/${sub}/prog.c`, PROG);
+    sh(`${d}/${sub}`, `gcc -gdwarf-4 -O1 -o prog $PWD/prog.c`);
+  }
+  const { json } = reproveJson(`${d}/a/prog`, `${d}/bbbbbbbbbbbb/prog`);
+  // DWARF 4 keeps the directory in .debug_line itself: a section of plain data whose strings differ.
+  const line = find(json, 'ELF section .debug_line')!;
+  assert.match(line.comments!.join('\n'), /readelf --wide --debug-dump=rawline/);
+  assert.deepEqual(line.details ?? [], []);
+  const rodata = find(json, 'ELF section .rodata')!;
+  assert.match(rodata.comments!.join('\n'), /Strings of 8 or more printable characters/);
+  assert.deepEqual(rodata.details!.map((n) => n.source1), ['hex dump']);
+});
+
 test('C built with -ffile-prefix-map and no build-id in two directories: identical', { skip }, (t) => {
   const d = workdir(t);
   for (const sub of ['one', 'two']) {

@@ -694,8 +694,10 @@ async function sectionView(
         d = await text(strings(da.data), strings(db.data), 'Strings, one per line');
       }
     }
-    // Data (.rodata, .data): the strings in it first, where build paths and dates are read whole, then its bytes.
-    if (d === undefined && da && db && sa.type === SHT_PROGBITS && !Number(sa.flags & BigInt(SHF_EXECINSTR))) {
+    // Plain data (.rodata, .data): the strings in it first, where build paths and dates are read whole,
+    // then its bytes. Decided on both sides, so that both directions give the same members.
+    const plainData = (x: Section) => x.type === SHT_PROGBITS && !Number(x.flags & BigInt(SHF_EXECINSTR | SHF_STRINGS));
+    if (d === undefined && da && db && plainData(sa) && plainData(sb) && !/^\.(z?debug_|comment$|gnu_debuglink$|go\.buildinfo$)/.test(name)) {
       d = await text(printableRuns(da.data), printableRuns(db.data), 'Strings of 8 or more printable characters (as strings --all --bytes=8); the bytes follow');
       if (d) withBytes = true;
       else d = undefined;
