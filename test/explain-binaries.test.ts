@@ -43,6 +43,8 @@ test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, 
   assert.deepEqual(rodata.details!.map((n) => n.source1), ['hex dump']);
   const issues = (json!['reprove_issues'] as { id: string; confidence: string }[]).filter((i) => i.id === 'gcc_captures_build_path');
   assert.equal(issues[0]?.confidence, 'high');
+  // What moved with the longer path follows from it: shifted code and data addresses, and the unwind tables.
+  assert.deepEqual(json!['reprove_unexplained'] ?? [], []);
 });
 
 test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {

@@ -30,8 +30,14 @@ export const gccCapturesBuildPath: Detector = {
     if (paths.length === 0 && !debugStrings) return [];
     // Code and data of the same files that differ only in numbers: addresses shifted by the longer or shorter path.
     const artifacts = new Set(elf.map(artifactKey));
+    // The unwind tables (.eh_frame, .eh_frame_hdr) encode code addresses relative to where they sit,
+    // so when a longer or shorter path moves them, their bytes follow.
     const shifted = items.filter(
-      (i) => i.format === 'elf' && artifacts.has(artifactKey(i)) && i.line && i.line.removed !== undefined && i.line.added !== undefined && i.line.removed.replace(NUMBER, '#') === i.line.added.replace(NUMBER, '#'),
+      (i) =>
+        i.format === 'elf' &&
+        artifacts.has(artifactKey(i)) &&
+        ((i.line && i.line.removed !== undefined && i.line.added !== undefined && i.line.removed.replace(NUMBER, '#') === i.line.added.replace(NUMBER, '#')) ||
+          (i.whole && i.node.kind === 'binary' && /^ELF section \.eh_frame(_hdr)?$/.test(sectionOf(i)))),
     );
     return [{ items: [...new Set([...elf, ...shifted])], confidence: debugStrings ? 'high' : 'medium' }];
   },
