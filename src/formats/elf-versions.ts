@@ -3,6 +3,7 @@
 // symbol), decoded into lines as `readelf --version-info` and `nm -D --with-symbol-versions`
 // show them. Every offset is checked and every chain is bounded by the section's size,
 // so a hostile `next` field cannot loop or read outside the section.
+import { nameAt, Words } from './elf-words.js';
 
 export const SHT_GNU_VERDEF = 0x6ffffffd;
 export const SHT_GNU_VERNEED = 0x6ffffffe;
@@ -18,28 +19,6 @@ export interface Versions {
   names: Map<number, string>;
 }
 
-class Reader {
-  constructor(
-    readonly buf: Buffer,
-    readonly le: boolean,
-  ) {}
-  fits(at: number, size: number): boolean {
-    return Number.isSafeInteger(at) && at >= 0 && at + size <= this.buf.length;
-  }
-  u16(at: number): number {
-    return this.le ? this.buf.readUInt16LE(at) : this.buf.readUInt16BE(at);
-  }
-  u32(at: number): number {
-    return this.le ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
-  }
-}
-
-function str(strtab: Buffer, at: number): string {
-  if (at >= strtab.length) return `<corrupt name, offset ${at}>`;
-  const end = strtab.indexOf(0, at);
-  return strtab.toString('utf8', at, end < 0 ? Math.min(strtab.length, at + 4096) : Math.min(end, at + 4096));
-}
-
 function flagNames(flags: number): string {
   const names = [flags & VER_FLG_BASE ? 'base' : '', flags & VER_FLG_WEAK ? 'weak' : ''].filter(Boolean);
   const other = flags & ~(VER_FLG_BASE | VER_FLG_WEAK);
@@ -51,7 +30,7 @@ function flagNames(flags: number): string {
  * Walks a chain of records linked by relative `next` offsets: at most as many records as
  * the section could hold, each inside it; a problem ends the walk with a line saying so.
  */
-function chain(r: Reader, start: number, size: number, nextAt: number, count: number, visit: (at: number) => void, out: string[], what: string): void {
+function chain(r: Words, start: number, size: number, nextAt: number, count: number, visit: (at: number) => void, out: string[], what: string): void {
   let at = start;
   const max = Math.min(count, Math.floor(r.buf.length / size));
   for (let i = 0; i < max; i++) {
@@ -68,7 +47,7 @@ function chain(r: Reader, start: number, size: number, nextAt: number, count: nu
 
 /** .gnu.version_d: one line per version defined: index, flags, name and the names it inherits from. */
 export function verdefVersions(data: Buffer, strtab: Buffer, le: boolean): Versions {
-  const r = new Reader(data, le);
+  const r = new Words(data, le, false);
   const out: string[] = [];
   const names = new Map<number, string>();
   chain(
@@ -80,7 +59,7 @@ export function verdefVersions(data: Buffer, strtab: Buffer, le: boolean): Versi
     (at) => {
       const [flags, index, count, aux] = [r.u16(at + 2), r.u16(at + 4), r.u16(at + 6), r.u32(at + 12)];
       const verNames: string[] = [];
-      chain(r, at + aux, 8, 4, count, (x) => verNames.push(str(strtab, r.u32(x))), out, 'version name');
+      chain(r, at + aux, 8, 4, count, (x) => verNames.push(nameAt(strtab, r.u32(x))), out, 'version name');
       names.set(index, verNames[0] ?? '');
       const f = flagNames(flags);
       out.push(`${index}: ${verNames[0] ?? '(no name)'}${f ? ` (${f})` : ''}${verNames.length > 1 ? ` parents: ${verNames.slice(1).join(', ')}` : ''}`);
@@ -93,7 +72,7 @@ export function verdefVersions(data: Buffer, strtab: Buffer, le: boolean): Versi
 
 /** .gnu.version_r: for each library, the versions needed from it with their index and flags. */
 export function verneedVersions(data: Buffer, strtab: Buffer, le: boolean): Versions {
-  const r = new Reader(data, le);
+  const r = new Words(data, le, false);
   const out: string[] = [];
   const names = new Map<number, string>();
   chain(
@@ -103,7 +82,7 @@ export function verneedVersions(data: Buffer, strtab: Buffer, le: boolean): Vers
     12,
     Infinity,
     (at) => {
-      const [count, file, aux] = [r.u16(at + 2), str(strtab, r.u32(at + 4)), r.u32(at + 8)];
+      const [count, file, aux] = [r.u16(at + 2), nameAt(strtab, r.u32(at + 4)), r.u32(at + 8)];
       out.push(`${file}:`);
       chain(
         r,
@@ -112,7 +91,7 @@ export function verneedVersions(data: Buffer, strtab: Buffer, le: boolean): Vers
         12,
         count,
         (x) => {
-          const [flags, index, name] = [r.u16(x + 4), r.u16(x + 6), str(strtab, r.u32(x + 8))];
+          const [flags, index, name] = [r.u16(x + 4), r.u16(x + 6), nameAt(strtab, r.u32(x + 8))];
           names.set(index & 0x7fff, name);
           const f = flagNames(flags);
           out.push(`  ${name} (index ${index & 0x7fff}${f ? `, ${f}` : ''})`);
@@ -132,7 +111,7 @@ export function verneedVersions(data: Buffer, strtab: Buffer, le: boolean): Vers
  * the default version a library defines, as nm prints them), in symbol table order.
  */
 export function versymLines(data: Buffer, symbolNames: string[], versions: Map<number, string>, defined: Set<number>, le: boolean): string {
-  const r = new Reader(data, le);
+  const r = new Words(data, le, false);
   const out: string[] = [];
   for (let i = 0; 2 * i + 2 <= data.length; i++) {
     const v = r.u16(2 * i);

@@ -17,6 +17,7 @@ import { haveTool, runTool, type ToolRun } from '../compare/tool.js';
 import { WindowReader } from '../compare/window-reader.js';
 import { compareBinary } from './binary.js';
 import { decodeNotes, notesText, type Note } from './elf-notes.js';
+import { cString, nameAt, Words } from './elf-words.js';
 import { SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM, verdefVersions, verneedVersions, versymLines } from './elf-versions.js';
 import type { Format } from './format.js';
 import { decodeGoBuildInfo, goTextBuildId } from './go-buildinfo.js';
@@ -135,30 +136,6 @@ function num(v: bigint): number {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Infinity;
 }
 
-class Words {
-  constructor(
-    readonly buf: Buffer,
-    readonly le: boolean,
-    readonly is64: boolean,
-  ) {}
-  u8(o: number): number {
-    return this.buf[o]!;
-  }
-  u16(o: number): number {
-    return this.le ? this.buf.readUInt16LE(o) : this.buf.readUInt16BE(o);
-  }
-  u32(o: number): number {
-    return this.le ? this.buf.readUInt32LE(o) : this.buf.readUInt32BE(o);
-  }
-  u64(o: number): bigint {
-    return this.le ? this.buf.readBigUInt64LE(o) : this.buf.readBigUInt64BE(o);
-  }
-  /** A 32-bit or 64-bit word depending on the class. */
-  word(o: number): bigint {
-    return this.is64 ? this.u64(o) : BigInt(this.u32(o));
-  }
-}
-
 function readHeader(a: Artifact, buf: Buffer): Header {
   if (buf.length < 16) throw truncated(`Cannot read ELF header of ${a.name}: the file is only ${a.size} bytes`);
   const cls = buf[4];
@@ -228,14 +205,6 @@ async function readSegments(a: Artifact, h: Header): Promise<Segment[]> {
       out.push({ type: w.u32(o), offset: BigInt(w.u32(o + 4)), vaddr: BigInt(w.u32(o + 8)), paddr: BigInt(w.u32(o + 12)), filesz: BigInt(w.u32(o + 16)), memsz: BigInt(w.u32(o + 20)), flags: w.u32(o + 24), align: BigInt(w.u32(o + 28)) });
   }
   return out;
-}
-
-/** One NUL-terminated name from a string table, looking at most 4 KiB ahead. */
-function cString(table: Buffer, at: number): string | undefined {
-  if (at >= table.length) return undefined;
-  const end = table.indexOf(0, at);
-  const stop = end < 0 ? Math.min(table.length, at + 4096) : Math.min(end, at + 4096);
-  return table.toString('utf8', at, stop);
 }
 
 async function readSections(a: Artifact, h: Header, ctx: Context, comments: string[], raws: Buffer[]): Promise<Section[]> {
@@ -461,7 +430,7 @@ function symbolLines(e: Elf, data: Buffer, strtab: Buffer): string {
       ? [w.u8(o + 4), w.u8(o + 5), w.u16(o + 6), w.u64(o + 8), w.u64(o + 16)]
       : [w.u8(o + 12), w.u8(o + 13), w.u16(o + 14), BigInt(w.u32(o + 4)), BigInt(w.u32(o + 8))];
     const sec = shndx === 0 ? 'UND' : shndx === 0xfff1 ? 'ABS' : shndx === 0xfff2 ? 'COM' : shndx >= SHN_LORESERVE ? hex(shndx) : (e.sections[shndx]?.name ?? `#${shndx}`);
-    const name = cString(strtab, nameOff) ?? `<corrupt name, offset ${nameOff}>`;
+    const name = nameAt(strtab, nameOff);
     const vis = ['DEFAULT', 'INTERNAL', 'HIDDEN', 'PROTECTED'][other & 3];
     lines.push(`${hex(value)} ${sz} ${SYM_TYPES[info & 15] ?? info & 15} ${SYM_BINDS[info >> 4] ?? info >> 4} ${vis} ${sec} ${name}`);
   }
@@ -517,7 +486,7 @@ async function versionView(e: Elf, s: Section, data: Buffer): Promise<string> {
     const [syms, strtab] = [await e.a.read(dynsym.offset, dynsym.avail), await linkedStrings(e, dynsym)];
     const size = e.h.is64 ? 24 : 16;
     const w = new Words(syms, e.h.le, e.h.is64);
-    for (let o = 0; o + size <= syms.length; o += size) symbolNames.push(cString(strtab, w.u32(o)) ?? `<corrupt name, offset ${w.u32(o)}>`);
+    for (let o = 0; o + size <= syms.length; o += size) symbolNames.push(nameAt(strtab, w.u32(o)));
   }
   return versymLines(data, symbolNames, names, defined, e.h.le);
 }
