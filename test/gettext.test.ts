@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import '../src/formats/registry.js';
 import { Artifact } from '../src/compare/artifact.js';
-import { Context } from '../src/compare/context.js';
+import { createContext } from '../src/compare/compare.js';
+import { defaultFormats } from '../src/formats/registry.js';
 import { readMo } from '../src/formats/gettext.js';
 import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
@@ -99,7 +99,7 @@ test('the catalog text is what msgunfmt prints: contexts, plurals, multi-line an
   const d = workdir(t);
   writeFileSync(join(d, 'a.po'), po());
   const expected = sh(d, 'msgfmt -o a.mo a.po && msgunfmt a.mo');
-  const ctx = new Context();
+  const ctx = await createContext({ formats: defaultFormats });
   t.after(() => ctx.dispose());
   const artifact = Artifact.fromBuffer('a.mo', Buffer.from(sh(d, 'base64 -w0 a.mo'), 'base64'));
   const catalog = await readMo(artifact, ctx);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 // compare.js first: it loads the format registry, which rpm.js is part of.
-import { artifactFromPath } from '../src/compare/compare.js';
+import { artifactFromPath, OpenFiles } from '../src/compare/artifact.js';
 import { changelog, DEPENDENCY_KINDS, dependencies, readRpm, rpmFiles, tagValues, type RpmPackage } from '../src/formats/rpm.js';
 import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
@@ -84,7 +84,12 @@ function build(d: string, out: string, { data = 'DATA', defines = [] as string[]
 }
 
 async function read(path: string): Promise<RpmPackage> {
-  return readRpm(await artifactFromPath(path));
+  const files = new OpenFiles();
+  try {
+    return await readRpm(await artifactFromPath(files, path));
+  } finally {
+    await files.closeAll();
+  }
 }
 
 

@@ -1,8 +1,8 @@
 // `reprove diff A B`: compare two files or directories and write the reports.
 import { parseArgs } from 'node:util';
-import { compare } from '../compare/compare.js';
+import { compare } from '../index.js';
 import type { PresenterName } from '../present/registry.js';
-import { limitFlags, limitsFrom, UsageError } from './options.js';
+import { limitFlags, limitsFrom, runOptions, UsageError } from './options.js';
 import { terminalProgress } from './progress.js';
 
 export const diffUsage = `Usage: reprove diff [options] A B
@@ -59,6 +59,7 @@ export async function runDiff(args: string[]): Promise<number> {
   if (outputs.length === 0) outputs.push(['text', '-']);
 
   const result = await compare(a, b, {
+    ...runOptions(),
     limits: limitsFrom(values),
     exclude: values.exclude ?? [],
     progress: values.progress ? terminalProgress() : undefined,

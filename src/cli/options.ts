@@ -3,6 +3,15 @@ import type { Limits } from '../compare/limits.js';
 
 export class UsageError extends Error {}
 
+/** Aborted by main.ts when the command gets SIGINT, SIGTERM or SIGHUP: the running comparison stops and removes its files. */
+export const stop = new AbortController();
+
+/** What every comparison of this command shares: the stop signal and $REPROVE_TMPDIR. */
+export function runOptions(): { signal: AbortSignal; tmpDir?: string } {
+  const tmpDir = process.env['REPROVE_TMPDIR'];
+  return { signal: stop.signal, ...(tmpDir ? { tmpDir } : {}) };
+}
+
 /** "64M", "2G", "1048576" -> bytes. */
 export function parseSize(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());

@@ -4,9 +4,10 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeChunks } from '../present/write.js';
-import { builtinPolicies, mergePolicies, parsePolicies, type Policy } from '../verdict/policy.js';
-import { verifySet, type ArtifactVerdict, type SetVerdict } from '../verdict/verify.js';
-import { limitFlags, limitsFrom, UsageError } from './options.js';
+import { builtinPolicies, resolvePolicies, type Policy } from '../verdict/policy.js';
+import { verdictJson, type ArtifactVerdict, type SetVerdict } from '../verdict/verify.js';
+import { verifySet } from '../index.js';
+import { limitFlags, limitsFrom, runOptions, UsageError } from './options.js';
 import { presenters, type PresenterName } from '../present/registry.js';
 
 export const verifyUsage = `Usage: reprove verify [options] PUBLISHED REBUILT
@@ -59,29 +60,12 @@ export function renderVerdicts(v: SetVerdict): string {
   return out.join('\n') + '\n';
 }
 
-export function verdictJson(v: SetVerdict): string {
-  const strip = (a: ArtifactVerdict) => {
-    const { difference, ...rest } = a;
-    void difference;
-    return rest;
-  };
-  return JSON.stringify({ verdict: v.verdict, missing: v.missing, extra: v.extra, artifacts: v.artifacts.map(strip) }, null, 2) + '\n';
-}
-
-export async function loadPolicies(args: string[]): Promise<{ policies: Policy[]; selected: string[] }> {
-  let policies = builtinPolicies;
-  const selected: string[] = [];
-  for (const p of args) {
-    if (builtinPolicies.some((b) => b.name === p)) selected.push(p);
-    else {
-      const loaded = parsePolicies(await readFile(p, 'utf8').catch(() => {
-        throw new UsageError(`--policy ${p}: neither a built-in policy (${builtinPolicies.map((b) => b.name).join(', ')}) nor a readable file`);
-      }), p);
-      policies = mergePolicies(policies, loaded);
-      selected.push(...loaded.map((l) => l.name));
-    }
-  }
-  return { policies, selected };
+/** --policy arguments: built-in names or files; a file that cannot be read is a usage error naming the built-ins. */
+async function loadPolicies(args: string[]): Promise<{ policies: Policy[]; selected: string[] }> {
+  for (const p of args)
+    if (!builtinPolicies.some((b) => b.name === p) && !(await stat(p).then((s) => s.isFile(), () => false)))
+      throw new UsageError(`--policy ${p}: neither a built-in policy (${builtinPolicies.map((b) => b.name).join(', ')}) nor a readable file`);
+  return resolvePolicies(args);
 }
 
 export async function runVerify(args: string[]): Promise<number> {
@@ -110,7 +94,7 @@ export async function runVerify(args: string[]): Promise<number> {
   }
   if (positionals.length !== 2) throw new UsageError(`reprove verify takes PUBLISHED and REBUILT, got ${positionals.length} arguments\n\n${verifyUsage}`);
   const [pub, reb] = await Promise.all(positionals.map(artifactsOf));
-  const result = await verifySet(pub!, reb!, { limits: limitsFrom(values), exclude: values.exclude ?? [], policies, selected, strict: values.strict ?? false });
+  const result = await verifySet(pub!, reb!, { ...runOptions(), limits: limitsFrom(values), exclude: values.exclude ?? [], policies, selected, strict: values.strict ?? false });
   if (values.json === '-') process.stdout.write(verdictJson(result));
   else {
     process.stdout.write(renderVerdicts(result));

@@ -2,7 +2,8 @@
 // on disk, a slice of a parent (a tar member inside a spilled stream), or a small
 // buffer. Nothing is read until a comparison needs it, and equal hashes stop it.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { LimitError, truncated } from './errors.js';
 import { settleAll } from './settle.js';
@@ -31,33 +32,39 @@ export interface Metadata {
 
 export type ByteSource =
   | { kind: 'buffer'; data: Buffer }
-  | { kind: 'file'; file: string; offset: number; length: number }
+  | { kind: 'file'; file: string; offset: number; length: number; files: OpenFiles }
   | { kind: 'empty' };
 
 const READ_CHUNK = 1 << 20;
 
-// Positional reads share one handle per file; closed by closeAllFiles() when a run ends.
-const handles = new Map<string, Promise<FileHandle>>();
+/**
+ * The files one comparison reads, each through one shared handle (positional reads),
+ * all closed when that comparison ends: two comparisons in one process never share
+ * or close each other's handles.
+ */
+export class OpenFiles {
+  private readonly handles = new Map<string, Promise<FileHandle>>();
 
-function handleFor(file: string): Promise<FileHandle> {
-  let h = handles.get(file);
-  if (!h) {
-    h = open(file, 'r');
-    handles.set(file, h);
-    h.catch(() => handles.delete(file));
+  handle(file: string): Promise<FileHandle> {
+    let h = this.handles.get(file);
+    if (!h) {
+      h = open(file, 'r');
+      this.handles.set(file, h);
+      h.catch(() => this.handles.delete(file));
+    }
+    return h;
   }
-  return h;
-}
 
-export async function closeFile(file: string): Promise<void> {
-  const h = handles.get(file);
-  if (!h) return;
-  handles.delete(file);
-  await (await h).close().catch(() => undefined);
-}
+  async close(file: string): Promise<void> {
+    const h = this.handles.get(file);
+    if (!h) return;
+    this.handles.delete(file);
+    await (await h).close().catch(() => undefined);
+  }
 
-export async function closeAllFiles(): Promise<void> {
-  await settleAll([...handles.keys()].map(closeFile));
+  async closeAll(): Promise<void> {
+    await settleAll([...this.handles.keys()].map((f) => this.close(f)));
+  }
 }
 
 export class Artifact {
@@ -130,7 +137,7 @@ export class Artifact {
       src.kind === 'buffer'
         ? { kind: 'buffer', data: src.data.subarray(offset, offset + length) }
         : src.kind === 'file'
-          ? { kind: 'file', file: src.file, offset: src.offset + offset, length }
+          ? { kind: 'file', file: src.file, offset: src.offset + offset, length, files: src.files }
           : { kind: 'empty' };
     return this.member(name, meta, source);
   }
@@ -140,7 +147,7 @@ export class Artifact {
     const src = this.source;
     if (src.kind !== 'file') return this.read(offset, length);
     const n = Math.max(0, Math.min(length, buf.length, this.size - offset));
-    const fh = await handleFor(src.file);
+    const fh = await src.files.handle(src.file);
     let done = 0;
     while (done < n) {
       const { bytesRead } = await fh.read(buf, done, n - done, src.offset + offset + done);
@@ -204,4 +211,38 @@ export async function sameBytes(a: Artifact, b: Artifact): Promise<boolean> {
     if (!ca.equals(cb)) return false;
   }
   return true;
+}
+
+function entryType(st: Awaited<ReturnType<typeof lstat>>): EntryType {
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return 'file';
+}
+
+/**
+ * An Artifact for a path on disk, with its metadata, read through `files`. Links are
+ * followed only when `follow`: for the inputs, never below them.
+ */
+export async function artifactFromPath(files: OpenFiles, path: string, name = path, parentPath: readonly string[] = [], follow = false): Promise<Artifact> {
+  const st = await (follow ? stat : lstat)(path);
+  const type = entryType(st);
+  const meta: Metadata = {
+    type,
+    size: type === 'file' ? st.size : 0,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtime: st.mtimeMs / 1000,
+  };
+  if (type === 'symlink') meta.linkTarget = await readlink(path);
+  if (type === 'char' || type === 'block') {
+    meta.devMajor = Math.floor(st.rdev / 256);
+    meta.devMinor = st.rdev % 256;
+  }
+  const source: ByteSource = type === 'file' ? { kind: 'file', file: path, offset: 0, length: st.size, files } : { kind: 'empty' };
+  return new Artifact(name, [...parentPath, name === path ? basename(path) : name], meta, source, path);
 }

@@ -1,30 +1,16 @@
 // compare(): the recursive heart of the engine. Equal bytes stop at once; other
 // pairs are recognised and handed to their format, and anything a format cannot
 // read falls back to a hex dump with a comment saying why.
-import { lstat, readlink, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { Artifact, closeAllFiles, sameBytes, type EntryType, type Metadata } from './artifact.js';
+import { artifactFromPath, sameBytes, type Artifact } from './artifact.js';
 import { Context, REPORT_WORKING_FACTOR, type CompareOptions } from './context.js';
 import { node, type Difference } from './difference.js';
-import { asReproveError, ReproveError } from './errors.js';
-import { binaryFormat, compareBinary } from '../formats/binary.js';
-import type { Format, MemberPair } from '../formats/format.js';
+import { AbortError, asReproveError, ReproveError } from './errors.js';
+import { compareBinary } from './hexdump.js';
+import type { Format, FormatRegistry } from '../formats/format.js';
 import { settleAll } from './settle.js';
 
-// The format registry loads every format module: only a pair whose bytes differ needs it,
-// so identical inputs are answered without loading it (and the import cycle
-// formats -> engine -> registry -> formats is broken here).
-let registry: Promise<typeof import('../formats/registry.js')> | undefined;
-const recognise = async (a: Artifact): Promise<Format> => (await (registry ??= import('../formats/registry.js'))).recognise(a);
-
-/** Tells the formats that plan batched work (Format.prepare) the member pairs of a container. */
-export async function prepareMembers(pairs: readonly MemberPair[], ctx: Context): Promise<void> {
-  if (!pairs.length) return;
-  for (const f of (await (registry ??= import('../formats/registry.js'))).formats()) f.prepare?.(pairs, ctx);
-}
-
 /** Compares two artifacts whose names are already set; null when identical. */
-export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
+async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
   if (!a.hasBytes || !b.hasBytes) {
     // Only the directories given as inputs are walked: the walk lists everything below them.
     if (a.meta.type === 'dir' && b.meta.type === 'dir' && a.path.length <= 1) return compareRecognised(a, b, ctx, depth);
@@ -42,8 +28,8 @@ export async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, d
 }
 
 async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
-  const [fa, fb] = await settleAll([recognise(a), recognise(b)]);
-  const format = fa === fb ? fa : binaryFormat;
+  const [fa, fb] = await settleAll([ctx.recognise(a), ctx.recognise(b)]);
+  const format = fa === fb ? fa : ctx.formats.fallback;
   try {
     if (fa !== fb && fa.content && fb.content) return await compareContents(a, b, fa, fb, ctx, depth);
     const d = await format.compare(a, b, ctx, depth + 1);
@@ -58,7 +44,10 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
     fallback.comments.unshift(`No difference found by the ${format.name} comparison although the bytes differ; showing the binary difference`);
     return fallback;
   } catch (err) {
+    // An abort is not this pair's failure: it stops the whole run.
+    if (err instanceof AbortError || ctx.signal?.aborted) throw err instanceof AbortError ? err : new AbortError(ctx.signal!.reason, a.path);
     const e = asReproveError(err, a.path);
+    ctx.diagnose(e);
     if (a.meta.type === 'dir') {
       return node(a.name, b.name, { kind: 'artifact', comments: [`Cannot compare as ${format.name}: ${e.describe()}`] });
     }
@@ -72,42 +61,11 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
 /** Two different compressions: compare what they decompress to. */
 async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference> {
   const [ca, cb] = await settleAll([fa.content!(a, ctx), fb.content!(b, ctx)]);
-  const inner = await compareArtifacts(ca, cb, ctx, depth + 1);
+  const inner = await ctx.compare(ca, cb, depth + 1);
   const d = node(a.name, b.name, { kind: 'artifact', comments: [`Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`] });
   if (inner) d.details.push(inner);
   else d.comments.push('The decompressed content is identical');
   return d;
-}
-
-function entryType(st: Awaited<ReturnType<typeof lstat>>): EntryType {
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  return 'file';
-}
-
-/** An Artifact for a path on disk, with its metadata (links are followed only when `follow`: for the inputs, never below them). */
-export async function artifactFromPath(path: string, name = path, parentPath: readonly string[] = [], follow = false): Promise<Artifact> {
-  const st = await (follow ? stat : lstat)(path);
-  const type = entryType(st);
-  const meta: Metadata = {
-    type,
-    size: type === 'file' ? st.size : 0,
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtime: st.mtimeMs / 1000,
-  };
-  if (type === 'symlink') meta.linkTarget = await readlink(path);
-  if (type === 'char' || type === 'block') {
-    meta.devMajor = Math.floor(st.rdev / 256);
-    meta.devMinor = st.rdev % 256;
-  }
-  const source = type === 'file' ? ({ kind: 'file', file: path, offset: 0, length: st.size } as const) : ({ kind: 'empty' } as const);
-  return new Artifact(name, [...parentPath, name === path ? basename(path) : name], meta, source, path);
 }
 
 export interface CompareResult {
@@ -117,16 +75,33 @@ export interface CompareResult {
   limitsReached: string[];
 }
 
-/** Compares two files or directories on disk. The library's entry point. */
-export async function compare(path1: string, path2: string, options: CompareOptions = {}): Promise<CompareResult> {
-  const ctx = new Context(options);
+/** The engine's options: a comparison's, and the formats it knows (src/index.ts hands it the default ones). */
+export interface EngineOptions extends CompareOptions {
+  formats: FormatRegistry;
+}
+
+/** A run's context for using one format's functions directly (release it with dispose()). */
+export function createContext(options: EngineOptions): Promise<Context> {
+  return Context.create(options, options.formats, compareArtifacts);
+}
+
+/**
+ * Compares two files or directories on disk. Everything the run opens (files, its
+ * temporary directory, programs) is released before it returns or rejects; an abort
+ * rejects with an AbortError.
+ */
+export async function compare(path1: string, path2: string, options: EngineOptions): Promise<CompareResult> {
+  const ctx = await Context.create(options, options.formats, compareArtifacts);
   try {
-    const [a, b] = await settleAll([artifactFromPath(path1, path1, [], true), artifactFromPath(path2, path2, [], true)]).catch((e: unknown) => {
+    const [a, b] = await settleAll([artifactFromPath(ctx.files, path1, path1, [], true), artifactFromPath(ctx.files, path2, path2, [], true)]).catch((e: unknown) => {
+      if (e instanceof AbortError) throw e;
       throw new ReproveError('io', `Cannot read input: ${(e as Error).message}`);
     });
     if (a.meta.type !== b.meta.type && (a.meta.type === 'dir' || b.meta.type === 'dir'))
       throw new ReproveError('io', `Cannot compare a ${a.meta.type} with a ${b.meta.type}: ${path1}, ${path2}`);
     let difference = await compareArtifacts(a, b, ctx, 0);
+    // A format may have turned an aborted step into a comment: an aborted run has no report.
+    ctx.tools.throwIfAborted();
     const max = ctx.limits.maxReportSize;
     if ((difference && trimReport(difference, max)) || ctx.reportLimitHit) {
       difference ??= node(path1, path2);
@@ -141,8 +116,7 @@ export async function compare(path1: string, path2: string, options: CompareOpti
     }
     return { difference, limitsReached: difference ? collectLimits(difference) : [] };
   } finally {
-    await closeAllFiles();
-    ctx.dispose();
+    await ctx.dispose();
   }
 }
 

@@ -121,3 +121,12 @@ export function* walk(d: Difference, path: string[] = []): Generator<[Difference
   yield [d, here];
   for (const c of d.details) yield* walk(c, here);
 }
+
+/** A node listing the header fields that differ (each one a structured change), or null when none does. */
+export async function headerDifference(ctx: DiffBudget, title: string, ha: Record<string, string>, hb: Record<string, string>): Promise<Difference | null> {
+  const keys = [...new Set([...Object.keys(ha), ...Object.keys(hb)])];
+  const changes: FieldChange[] = keys.filter((k) => ha[k] !== hb[k]).map((k) => ({ field: k, value1: ha[k], value2: hb[k] }));
+  if (changes.length === 0) return null;
+  const show = (h: Record<string, string>) => keys.filter((k) => k in h).map((k) => `${k}: ${h[k]}\n`).join('');
+  return textDifference(ctx, title, title, show(ha), show(hb), { kind: 'header', changes });
+}

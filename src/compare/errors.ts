@@ -7,9 +7,14 @@ export type ErrorKind =
   | 'limit' // a configured limit was reached
   | 'unsupported' // a valid feature reprove does not read
   | 'tool' // an external tool failed or is missing
-  | 'io'; // reading the input failed
+  | 'io' // reading the input failed
+  | 'aborted' // the caller's AbortSignal stopped the comparison
+  | 'invalid-policy'; // a policy file that cannot be used
 
 export class ReproveError extends Error {
+  /** The error that reached the engine untyped (a RangeError from a Buffer, a TypeError): a parser bug, however well it is reported. */
+  untyped?: unknown;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
@@ -24,6 +29,7 @@ export class ReproveError extends Error {
     if (this.memberPath.length > 0) return this;
     const located = new ReproveError(this.kind, this.message, path);
     located.stack = this.stack;
+    if (this.untyped !== undefined) located.untyped = this.untyped;
     return located;
   }
 
@@ -58,20 +64,28 @@ export class LimitError extends ReproveError {
   }
 }
 
-/**
- * Errors that reached the engine untyped (a RangeError from a Buffer, a TypeError):
- * each one is a parser bug, however well it is reported. The fuzz tests assert
- * this stays empty; it is capped so a long run cannot grow it without bound.
- */
-export const untypedErrors: string[] = [];
+/** The comparison was stopped by its AbortSignal: everything it started has been released. */
+export class AbortError extends ReproveError {
+  constructor(reason: unknown, memberPath: readonly string[] = []) {
+    super('aborted', `Cannot finish the comparison: aborted${reason instanceof Error ? ` (${reason.message})` : typeof reason === 'string' ? ` (${reason})` : ''}`, memberPath);
+    this.name = 'AbortError';
+  }
+  override at(): ReproveError {
+    return this;
+  }
+}
 
-/** Any thrown value as a ReproveError located at `path`. */
+/**
+ * Any thrown value as a ReproveError located at `path`. A value that was not one
+ * keeps the original as `untyped`: the run reports it to its diagnostics callback.
+ */
 export function asReproveError(err: unknown, path: readonly string[]): ReproveError {
   if (err instanceof ReproveError) return err.at(path);
-  if (untypedErrors.length < 100) untypedErrors.push(`${path.join(' -> ')}: ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   const kind: ErrorKind =
     err instanceof RangeError ? 'malformed' : typeof code === 'string' && code.startsWith('E') ? 'io' : 'malformed';
-  return new ReproveError(kind, message, path);
+  const e = new ReproveError(kind, message, path);
+  e.untyped = err;
+  return e;
 }

@@ -5,7 +5,6 @@ import type { Artifact, Metadata } from './artifact.js';
 import type { Context } from './context.js';
 import { textDifference, type Difference, type FieldChange } from './difference.js';
 import { mapLimited } from './semaphore.js';
-import { compareArtifacts, prepareMembers } from './compare.js';
 import { similarity, sketch } from './similarity.js';
 import { pushTo } from './group-by.js';
 import { settleAll } from './settle.js';
@@ -269,9 +268,9 @@ export async function compareMembers(
   }
 
   ctx.progress?.total(pairs.length);
-  await prepareMembers(pairs, ctx);
+  ctx.prepare(pairs);
   const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
-    let d = await compareArtifacts(p.a, p.b, ctx, depth);
+    let d = await ctx.compare(p.a, p.b, depth);
     ctx.progress?.advance(1, p.a.name);
     if (opts.metadataNodes) {
       const fields = metadataChanges(p.a, p.b);

@@ -1,9 +1,7 @@
 // Decompressed streams land here: in memory while small, then in a sparse
 // temporary file (runs of zeros are skipped, not written), always within the
 // size and ratio limits, so a decompression bomb stops with a LimitError.
-import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { Transform } from 'node:stream';
 import type { Artifact, ByteSource } from './artifact.js';
 import type { Context } from './context.js';
@@ -33,6 +31,7 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     for await (const chunk of chunks) {
+      ctx.tools.throwIfAborted();
       total += chunk.length;
       ctx.chargeDecompressed(chunk.length);
       if (total > maxDecompressedSize)
@@ -53,7 +52,7 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
     }
     if (!fh) return { kind: 'buffer', data: Buffer.concat(mem, total) };
     await fh.truncate(total);
-    return { kind: 'file', file: file!, offset: 0, length: total };
+    return { kind: 'file', file: file!, offset: 0, length: total, files: ctx.files };
   } finally {
     await fh?.close();
   }
@@ -65,33 +64,6 @@ async function writeSparse(fh: Awaited<ReturnType<typeof open>>, chunk: Buffer, 
     if (!isZero(block)) await fh.write(block, 0, block.length, pos + off);
   }
   return chunk.length;
-}
-
-/** The output of `cmd args` with the artifact on its standard input, as chunks. */
-export async function* toolOutput(artifact: Artifact, cmd: string, args: string[]): AsyncGenerator<Buffer> {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => {
-    if (err.length < 2048) err += c.toString();
-  });
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e) => reject(new ReproveError('tool', `Cannot run ${cmd}: ${e.message}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  await spawned;
-  child.stdin.on('error', () => undefined);
-  const feeding = pipeline(artifact.stream(), child.stdin).catch(() => undefined);
-  let finished = false;
-  try {
-    for await (const c of child.stdout) yield c as Buffer;
-    finished = true;
-  } finally {
-    if (!finished) child.kill('SIGKILL');
-  }
-  await feeding;
-  const code = await exited;
-  if (code !== 0) throw new ReproveError('malformed', `${cmd} ${args.join(' ')} failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' ') || 'no message'}`);
 }
 
 /** The output of a zlib Transform fed with the artifact, as chunks. */

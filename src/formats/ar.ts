@@ -5,10 +5,9 @@
 // against the bytes that remain.
 import type { Artifact, Metadata } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group, textDifference, type Difference } from '../compare/difference.js';
+import { group, headerDifference, textDifference, type Difference } from '../compare/difference.js';
 import { asReproveError, LimitError, malformed, ReproveError, truncated } from '../compare/errors.js';
 import { compareMembers, listingLine } from '../compare/members.js';
-import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';

@@ -4,10 +4,9 @@
 // bytes that remain, and "TRAILER!!!" ends the archive.
 import type { Artifact, EntryType, Metadata } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group } from '../compare/difference.js';
+import { group, headerDifference } from '../compare/difference.js';
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
-import { headerDifference } from '../compare/stream.js';
 import { decodeName } from './tar.js';
 import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';

@@ -3,9 +3,7 @@
 // tarballs recurse through their own formats), plus the format version and the
 // members' order and set against what dpkg writes.
 import type { Artifact } from '../compare/artifact.js';
-import { compareArtifacts } from '../compare/compare.js';
-import { group, type Difference } from '../compare/difference.js';
-import { headerDifference } from '../compare/stream.js';
+import { group, headerDifference, type Difference } from '../compare/difference.js';
 import { AR_MAGIC, compareAr, listAr, type ArListing } from './ar.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
@@ -61,7 +59,7 @@ export const debFormat: Format = {
       if (candidates.length !== 1) continue;
       const mb = candidates[0]!;
       onlyB.splice(onlyB.indexOf(mb), 1);
-      const d = await compareArtifacts(ma, mb, ctx, depth);
+      const d = await ctx.compare(ma, mb, depth);
       if (d) extra.push(d);
     }
     return group(a.name, b.name, [header, ...ar.details, ...extra], { comments: [...comments, ...ar.comments] });

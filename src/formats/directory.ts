@@ -2,8 +2,7 @@
 // symlink loop is just a link), compared as a container.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Artifact } from '../compare/artifact.js';
-import { artifactFromPath } from '../compare/compare.js';
+import { artifactFromPath, type Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
 import { group } from '../compare/difference.js';
 import { LimitError, ReproveError } from '../compare/errors.js';
@@ -20,7 +19,7 @@ export async function listDirectory(root: Artifact, ctx: Context): Promise<Artif
     for (const name of names) {
       if (out.length >= ctx.limits.maxMembers) throw new LimitError('max-members', `More than ${ctx.limits.maxMembers} entries (--max-members)`);
       const relPath = rel ? `${rel}/${name}` : name;
-      const a = await artifactFromPath(join(dir, name), relPath, root.path);
+      const a = await artifactFromPath(ctx.files, join(dir, name), relPath, root.path);
       out.push(a);
       if (a.meta.type === 'dir') await walk(join(dir, name), relPath, depth + 1);
     }

@@ -41,3 +41,12 @@ export interface Format {
    */
   content?(a: Artifact, ctx: Context): Promise<Artifact>;
 }
+
+/** The formats an engine knows, in the order they are tried, and how an artifact is recognised. */
+export interface FormatRegistry {
+  readonly formats: readonly Format[];
+  /** The format of an artifact: by magic bytes first, by name second, else `fallback`. */
+  recognise(a: Artifact): Promise<Format>;
+  /** Bytes no format reads: the hex dump diff. */
+  readonly fallback: Format;
+}

@@ -3,9 +3,8 @@
 // fields (POT-Creation-Date, PO-Revision-Date, ...) become structured changes.
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group, textDifference, type FieldChange } from '../compare/difference.js';
+import { group, headerDifference, textDifference, type FieldChange } from '../compare/difference.js';
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
-import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 

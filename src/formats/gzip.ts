@@ -4,7 +4,7 @@ import type { Artifact } from '../compare/artifact.js';
 import { malformed } from '../compare/errors.js';
 import { formatTime } from '../compare/members.js';
 import { transformOutput } from '../compare/spill.js';
-import { streamFormat } from '../compare/stream.js';
+import { streamFormat } from './compression.js';
 
 const OS_NAMES = ['FAT', 'Amiga', 'VMS', 'Unix', 'VM/CMS', 'Atari TOS', 'HPFS', 'Macintosh', 'Z-System', 'CP/M', 'TOPS-20', 'NTFS', 'QDOS', 'Acorn RISCOS'];
 const MAX_HEADER = 64 * 1024;

@@ -8,7 +8,7 @@ import type { Context } from '../compare/context.js';
 import { group, textDifference, type Difference } from '../compare/difference.js';
 import { asReproveError, malformed, truncated } from '../compare/errors.js';
 import { haveTool, runTool } from '../compare/tool.js';
-import { compareBinary } from './binary.js';
+import { compareBinary } from '../compare/hexdump.js';
 import type { Format, MemberPair } from './format.js';
 import { settleAll } from '../compare/settle.js';
 

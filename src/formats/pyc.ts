@@ -5,12 +5,11 @@
 import type { Artifact } from '../compare/artifact.js';
 import { sameBytes } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group, textDifference, type Difference } from '../compare/difference.js';
+import { group, headerDifference, textDifference, type Difference } from '../compare/difference.js';
 import { asReproveError, malformed, truncated } from '../compare/errors.js';
 import { formatTime } from '../compare/members.js';
-import { headerDifference } from '../compare/stream.js';
 import { haveTool, runTool } from '../compare/tool.js';
-import { compareBinary } from './binary.js';
+import { compareBinary } from '../compare/hexdump.js';
 import type { Format } from './format.js';
 
 /** First magic number of each Python 3 minor version (importlib/_bootstrap_external.py). */

@@ -17,7 +17,7 @@ import { bzip2Format } from './bzip2.js';
 import { cpioFormat } from './cpio.js';
 import { debFormat } from './deb.js';
 import { directoryFormat } from './directory.js';
-import { HEAD_SIZE, type Format } from './format.js';
+import { HEAD_SIZE, type Format, type FormatRegistry } from './format.js';
 import { gzipFormat } from './gzip.js';
 import { jsonFormat } from './json.js';
 import { tarFormat } from './tar.js';
@@ -26,15 +26,8 @@ import { xzFormat } from './xz.js';
 import { zipFormat } from './zip.js';
 import { zstdFormat } from './zstd.js';
 
-let ordered: readonly Format[] | undefined;
-
-/**
- * Most specific first: a .deb is an ar archive, JSON is text. Built on first use,
- * so that importing any one format module first (formats import the engine,
- * which imports this list) does not meet a format that is not defined yet.
- */
-export function formats(): readonly Format[] {
-  return (ordered ??= [
+/** Most specific first: a .deb is an ar archive, JSON is text. */
+const ordered: readonly Format[] = [
   rpmFormat,
   elfFormat,
   pycFormat,
@@ -55,14 +48,17 @@ export function formats(): readonly Format[] {
   md5sumsFormat,
   jsonFormat,
   textFormat,
-  ]);
-}
+];
 
-/** The format of an artifact: by magic bytes first, by name second, else binary. */
-export async function recognise(a: Artifact): Promise<Format> {
-  if (a.meta.type === 'dir') return directoryFormat;
-  const head = await a.head(HEAD_SIZE);
-  for (const f of formats()) if (f.magic?.(head, a)) return f;
-  for (const f of formats()) if (f.fileName?.test(a.name)) return f;
-  return binaryFormat;
-}
+/** Every format reprove reads; the library's entry point (src/index.ts) hands it to the engine. */
+export const defaultFormats: FormatRegistry = {
+  formats: ordered,
+  fallback: binaryFormat,
+  async recognise(a: Artifact): Promise<Format> {
+    if (a.meta.type === 'dir') return directoryFormat;
+    const head = await a.head(HEAD_SIZE);
+    for (const f of ordered) if (f.magic?.(head, a)) return f;
+    for (const f of ordered) if (f.fileName?.test(a.name)) return f;
+    return binaryFormat;
+  },
+};

@@ -8,12 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { compareArtifacts } from '../compare/compare.js';
-import { group, node, textDifference, type Difference, type FieldChange } from '../compare/difference.js';
+import { group, headerDifference, node, textDifference, type Difference, type FieldChange } from '../compare/difference.js';
 import { asReproveError, malformed, truncated } from '../compare/errors.js';
 import { formatTime, modeString } from '../compare/members.js';
-import { headerDifference } from '../compare/stream.js';
-import { compareBinary } from './binary.js';
+import { compareBinary } from '../compare/hexdump.js';
 import { bzip2Format } from './bzip2.js';
 import type { Format } from './format.js';
 import { gzipFormat } from './gzip.js';
@@ -534,7 +532,7 @@ async function comparePayloads(a: Artifact, b: Artifact, pa: RpmPackage, pb: Rpm
     if (e.kind === 'limit') d.kind = 'limit';
     return d;
   }
-  const inner = await compareArtifacts(ca, cb, ctx, depth);
+  const inner = await ctx.compare(ca, cb, depth);
   if (inner) return inner;
   const ka = tagValues(pa.header, 'PAYLOADCOMPRESSOR')[0] ?? 'gzip';
   const kb = tagValues(pb.header, 'PAYLOADCOMPRESSOR')[0] ?? 'gzip';

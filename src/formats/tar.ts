@@ -4,10 +4,9 @@
 // field is checked against the bytes that remain.
 import type { Artifact, EntryType, Metadata } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group } from '../compare/difference.js';
+import { group, headerDifference } from '../compare/difference.js';
 import { LimitError, malformed, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
-import { headerDifference } from '../compare/stream.js';
 import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';

@@ -3,7 +3,7 @@
 import type { Artifact } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
 import { textDifference, type Difference } from '../compare/difference.js';
-import { compareBinary } from './binary.js';
+import { compareBinary } from '../compare/hexdump.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 

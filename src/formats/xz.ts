@@ -1,6 +1,6 @@
 // xz (and legacy lzma), decompressed by xz in a subprocess.
-import { toolOutput } from '../compare/spill.js';
-import { streamFormat } from '../compare/stream.js';
+import { toolOutput } from '../compare/tool.js';
+import { streamFormat } from './compression.js';
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const CHECKS: Record<number, string> = { 0: 'none', 1: 'CRC32', 4: 'CRC64', 10: 'SHA-256' };
@@ -10,7 +10,7 @@ export const xzFormat = streamFormat({
   extension: '.xz',
   magic: (h) => h.subarray(0, 6).equals(XZ_MAGIC),
   fileName: /\.(xz|txz)$/i,
-  decompress: (a) => toolOutput(a, 'xz', ['-dc', '--memlimit-decompress=1GiB']),
+  decompress: (a, ctx) => toolOutput(ctx, a, 'xz', ['-dc', '--memlimit-decompress=1GiB']),
   header: async (a) => {
     const h = await a.read(0, 8);
     const check = h.length >= 8 ? h[7]! & 0x0f : -1;

@@ -12,11 +12,10 @@
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { Artifact, ByteSource, EntryType, Metadata } from '../compare/artifact.js';
 import type { Context } from '../compare/context.js';
-import { group, node, type Difference } from '../compare/difference.js';
+import { group, headerDifference, node, type Difference } from '../compare/difference.js';
 import { LimitError, malformed, ReproveError, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
 import { spill, transformOutput } from '../compare/spill.js';
-import { headerDifference } from '../compare/stream.js';
 import type { Format } from './format.js';
 import { pushTo } from '../compare/group-by.js';
 import { settleAll } from '../compare/settle.js';

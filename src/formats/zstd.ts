@@ -1,6 +1,6 @@
 // Zstandard, decompressed by zstd in a subprocess; frame header flags compared.
-import { toolOutput } from '../compare/spill.js';
-import { streamFormat } from '../compare/stream.js';
+import { toolOutput } from '../compare/tool.js';
+import { streamFormat } from './compression.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -10,7 +10,7 @@ export const zstdFormat = streamFormat({
   magic: (h) => h.subarray(0, 4).equals(ZSTD_MAGIC),
   fileName: /\.(zst|zstd|tzst)$/i,
   // The window limit bounds the decompressor's memory against hostile frame headers.
-  decompress: (a) => toolOutput(a, 'zstd', ['-dc', '--memory=512MB']),
+  decompress: (a, ctx) => toolOutput(ctx, a, 'zstd', ['-dc', '--memory=512MB']),
   header: async (a) => {
     const h = await a.read(4, 1);
     const fhd = h[0] ?? 0;

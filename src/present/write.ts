@@ -7,8 +7,14 @@ import type { Writable } from 'node:stream';
 
 const BLOCK = 1 << 20;
 
+/** Writes a report's pieces to a file, or to standard output for "-". */
 export async function writeChunks(chunks: Iterable<string>, target: string): Promise<void> {
-  const out: Writable = target === '-' ? process.stdout : createWriteStream(target);
+  if (target === '-') return writeChunksTo(chunks, process.stdout, false);
+  return writeChunksTo(chunks, createWriteStream(target), true);
+}
+
+/** Writes a report's pieces to a stream, waiting whenever it is full; `end` closes it afterwards. */
+export async function writeChunksTo(chunks: Iterable<string>, out: Writable, end: boolean): Promise<void> {
   // An error can come while nothing is awaited (a file that cannot be opened): caught here, thrown at the next wait.
   let onError: (e: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (onError = reject));
@@ -27,12 +33,12 @@ export async function writeChunks(chunks: Iterable<string>, target: string): Pro
       }
     }
     if (block) await write(block);
-    if (out !== process.stdout) {
+    if (end) {
       out.end();
       await Promise.race([once(out, 'finish'), failed]);
     }
   } finally {
-    // standard output outlives this report: leave no listener behind on it.
+    // A stream the caller keeps (standard output) outlives this report: leave no listener behind on it.
     out.off('error', onError);
   }
 }

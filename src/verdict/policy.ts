@@ -1,6 +1,8 @@
 // Reproducibility policies are data: which differences a format allows, each
 // with the reason it is safe. A rule matches a node by name or a field change
 // by field (and optionally by the node and member it is in).
+import { readFile } from 'node:fs/promises';
+import { ReproveError } from '../compare/errors.js';
 
 export interface NodeRule {
   /** Regular expression over the node's name (source1). */
@@ -106,25 +108,100 @@ export function mergePolicies(base: Policy[], overrides: Policy[]): Policy[] {
   return [...byName.values()];
 }
 
-/** Checks the shape of policies read from a file, with the failing entry named. */
+/** A policy file that cannot be used: names the file and the field (memberPath: file, policy, rule, field). */
+export class PolicyError extends ReproveError {
+  constructor(message: string, where: readonly string[]) {
+    super('invalid-policy', message, where);
+    this.name = 'PolicyError';
+  }
+  override describe(): string {
+    return `${this.message} (${this.memberPath.join(' -> ')})`;
+  }
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Checks the shape of policies read from `source` (a file name), naming the failing policy, rule and field. */
 export function parsePolicies(text: string, source: string): Policy[] {
-  const data = JSON.parse(text) as unknown;
-  const list = Array.isArray(data) ? data : (data as { policies?: unknown }).policies;
-  if (!Array.isArray(list)) throw new Error(`Cannot read policies from ${source}: expected a list or {"policies": [...]}`);
-  return list.map((p: Partial<Policy>, i) => {
-    if (typeof p.name !== 'string') throw new Error(`Cannot read policy ${i} of ${source}: no name`);
-    const rules = [...(p.ignoreNodes ?? []), ...(p.ignoreFields ?? [])];
-    for (const r of rules) {
-      if (typeof r.reason !== 'string' || !r.reason) throw new Error(`Cannot read policy ${p.name} of ${source}: every rule needs a reason`);
-      for (const re of [(r as NodeRule).node, (r as FieldRule).member].filter((x): x is string => typeof x === 'string')) new RegExp(re);
-    }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new PolicyError(`Cannot read policies: not JSON (${(e as Error).message})`, [source]);
+  }
+  const list = Array.isArray(data) ? data : isRecord(data) ? data['policies'] : undefined;
+  if (!Array.isArray(list)) throw new PolicyError('Cannot read policies: expected a list or {"policies": [...]}', [source]);
+  return list.map((p: unknown, i) => {
+    const at = (...rest: string[]) => [source, `policies[${i}]`, ...rest];
+    if (!isRecord(p)) throw new PolicyError('Cannot read policy: not an object', at());
+    if (typeof p['name'] !== 'string' || !p['name']) throw new PolicyError('Cannot read policy: no name', at('name'));
+    const name = p['name'];
+    const optionalString = (x: unknown, field: string, where: string[]) => {
+      if (x !== undefined && typeof x !== 'string') throw new PolicyError(`Cannot read policy ${name}: ${field} must be a string`, where);
+    };
+    const regex = (x: unknown, field: string, where: string[]) => {
+      optionalString(x, field, where);
+      if (typeof x !== 'string') return;
+      try {
+        new RegExp(x);
+      } catch (e) {
+        throw new PolicyError(`Cannot read policy ${name}: ${field} is not a regular expression (${(e as Error).message})`, where);
+      }
+    };
+    optionalString(p['description'], 'description', at('description'));
+    if (p['default'] !== undefined && typeof p['default'] !== 'boolean') throw new PolicyError(`Cannot read policy ${name}: default must be true or false`, at('default'));
+    const appliesTo = p['appliesTo'] ?? {};
+    if (!isRecord(appliesTo)) throw new PolicyError(`Cannot read policy ${name}: appliesTo must be an object`, at('appliesTo'));
+    optionalString(appliesTo['format'], 'appliesTo.format', at('appliesTo', 'format'));
+    regex(appliesTo['name'], 'appliesTo.name', at('appliesTo', 'name'));
+    const rules = (key: 'ignoreNodes' | 'ignoreFields') => {
+      const list = p[key] ?? [];
+      if (!Array.isArray(list)) throw new PolicyError(`Cannot read policy ${name}: ${key} must be a list`, at(key));
+      return list.map((r: unknown, j) => {
+        const where = (field?: string) => at(`${key}[${j}]`, ...(field ? [field] : []));
+        if (!isRecord(r)) throw new PolicyError(`Cannot read policy ${name}: a rule is not an object`, where());
+        if (typeof r['reason'] !== 'string' || !r['reason']) throw new PolicyError(`Cannot read policy ${name}: every rule needs a reason`, where('reason'));
+        if (key === 'ignoreNodes' && typeof r['node'] !== 'string') throw new PolicyError(`Cannot read policy ${name}: a node rule needs a node pattern`, where('node'));
+        if (key === 'ignoreFields' && (typeof r['field'] !== 'string' || !r['field'])) throw new PolicyError(`Cannot read policy ${name}: a field rule needs a field`, where('field'));
+        regex(r['node'], 'node', where('node'));
+        regex(r['member'], 'member', where('member'));
+        return r;
+      });
+    };
     return {
-      name: p.name,
-      description: p.description ?? '',
-      appliesTo: p.appliesTo ?? {},
-      default: p.default ?? true,
-      ignoreNodes: p.ignoreNodes ?? [],
-      ignoreFields: p.ignoreFields ?? [],
+      name,
+      description: (p['description'] as string | undefined) ?? '',
+      appliesTo: appliesTo as Policy['appliesTo'],
+      default: (p['default'] as boolean | undefined) ?? true,
+      ignoreNodes: rules('ignoreNodes') as unknown as NodeRule[],
+      ignoreFields: rules('ignoreFields') as unknown as FieldRule[],
     };
   });
+}
+
+/** Reads a policy file (see parsePolicies). */
+export async function loadPolicyFile(path: string): Promise<Policy[]> {
+  const text = await readFile(path, 'utf8').catch((e: Error) => {
+    throw new PolicyError(`Cannot read policies: ${e.message}`, [path]);
+  });
+  return parsePolicies(text, path);
+}
+
+/**
+ * The policies named by `names`, each a built-in policy's name or a policy file:
+ * all known policies (built-in ones replaced by a file's of the same name) and
+ * the names to apply besides the default ones.
+ */
+export async function resolvePolicies(names: readonly string[], base: Policy[] = builtinPolicies): Promise<{ policies: Policy[]; selected: string[] }> {
+  let policies = base;
+  const selected: string[] = [];
+  for (const n of names) {
+    if (base.some((b) => b.name === n)) selected.push(n);
+    else {
+      const loaded = await loadPolicyFile(n);
+      policies = mergePolicies(policies, loaded);
+      selected.push(...loaded.map((l) => l.name));
+    }
+  }
+  return { policies, selected };
 }

@@ -1,17 +1,16 @@
 // verify(): the verdict for one published/rebuilt pair or for two sets of
 // artifacts. It compares, judges under the policies that apply, and explains.
 import { basename } from 'node:path';
-import { compare } from '../compare/compare.js';
-import type { CompareOptions } from '../compare/context.js';
+import { compare, type EngineOptions } from '../compare/compare.js';
 import type { Difference } from '../compare/difference.js';
-import { ReproveError } from '../compare/errors.js';
+import { AbortError, ReproveError } from '../compare/errors.js';
 import { annotate, type Finding } from '../explain/explain.js';
 import { judge, type Evidence } from './judge.js';
 import { builtinPolicies, policiesFor, type Policy } from './policy.js';
 
 export type Verdict = 'BIT_IDENTICAL' | 'REPRODUCIBLE' | 'UNREPRODUCIBLE' | 'FTBFS' | 'ERROR';
 
-export interface VerifyOptions extends CompareOptions {
+export interface VerifyOptions extends EngineOptions {
   /** All known policies (built-in merged with a policy file's). */
   policies?: Policy[];
   /** Names of non-default policies to apply. */
@@ -45,12 +44,14 @@ export interface SetVerdict {
   extra: string[];
 }
 
-export async function verifyPair(published: string, rebuilt: string, options: VerifyOptions = {}): Promise<ArtifactVerdict> {
+export async function verifyPair(published: string, rebuilt: string, options: VerifyOptions): Promise<ArtifactVerdict> {
   const base = { name: basename(published), published, rebuilt, policies: [], ignored: [], differences: [], issues: [], unexplained: [] };
   let difference: Difference | null;
   try {
     ({ difference } = await compare(published, rebuilt, options));
   } catch (err) {
+    // An abort stops the whole verification; it is not this artifact's verdict.
+    if (err instanceof AbortError) throw err;
     const message = err instanceof ReproveError ? err.describe() : (err as Error).message;
     return { ...base, verdict: 'ERROR', error: message };
   }
@@ -71,7 +72,7 @@ export async function verifyPair(published: string, rebuilt: string, options: Ve
 }
 
 /** Pairs two sets of artifact paths by file name and verifies each pair. */
-export async function verifySet(published: string[], rebuilt: string[], options: VerifyOptions = {}): Promise<SetVerdict> {
+export async function verifySet(published: string[], rebuilt: string[], options: VerifyOptions): Promise<SetVerdict> {
   // Two single artifacts are a pair whatever their names (a.rpm vs rebuilt/a.rpm, or renamed copies).
   if (published.length === 1 && rebuilt.length === 1) {
     const only = await verifyPair(published[0]!, rebuilt[0]!, options);
@@ -100,4 +101,19 @@ function setVerdict(artifacts: ArtifactVerdict[], missing: string[], extra: stri
   if (missing.length || extra.length || artifacts.some((a) => a.verdict === 'UNREPRODUCIBLE')) return 'UNREPRODUCIBLE';
   if (artifacts.length === 0) return 'ERROR';
   return artifacts.every((a) => a.verdict === 'BIT_IDENTICAL') ? 'BIT_IDENTICAL' : 'REPRODUCIBLE';
+}
+
+/** A set's verdict as plain data (without the difference trees): what `reprove verify --json` writes and the service stores. */
+export function verdictData(v: SetVerdict): { verdict: Verdict; missing: string[]; extra: string[]; artifacts: Omit<ArtifactVerdict, 'difference'>[] } {
+  const strip = (a: ArtifactVerdict): Omit<ArtifactVerdict, 'difference'> => {
+    const { difference, ...rest } = a;
+    void difference;
+    return rest;
+  };
+  return { verdict: v.verdict, missing: v.missing, extra: v.extra, artifacts: v.artifacts.map(strip) };
+}
+
+/** verdictData as indented JSON text. */
+export function verdictJson(v: SetVerdict): string {
+  return JSON.stringify(verdictData(v), null, 2) + '\n';
 }

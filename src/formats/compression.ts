@@ -1,14 +1,13 @@
 // The shape shared by single-stream compressions (gzip, bzip2, xz, zstd): an
 // optional header compared field by field, and one member, the decompressed
 // content, spilled within the limits and compared recursively.
-import { Artifact } from './artifact.js';
-import type { Context } from './context.js';
-import { compareArtifacts } from './compare.js';
-import { group, node, textDifference, type Difference, type FieldChange } from './difference.js';
-import { spill } from './spill.js';
-import { compareBinary } from '../formats/binary.js';
-import type { Format } from '../formats/format.js';
-import { settleAll } from './settle.js';
+import type { Artifact } from '../compare/artifact.js';
+import type { Context } from '../compare/context.js';
+import { group, headerDifference, node } from '../compare/difference.js';
+import { compareBinary } from '../compare/hexdump.js';
+import { settleAll } from '../compare/settle.js';
+import { spill } from '../compare/spill.js';
+import type { Format } from './format.js';
 
 export interface StreamSpec {
   name: string;
@@ -16,7 +15,7 @@ export interface StreamSpec {
   extension: string;
   magic(head: Buffer): boolean;
   fileName: RegExp;
-  decompress(a: Artifact): AsyncIterable<Buffer>;
+  decompress(a: Artifact, ctx: Context): AsyncIterable<Buffer>;
   /** Header fields worth comparing, in display order. */
   header?(a: Artifact): Promise<Record<string, string>>;
 }
@@ -29,18 +28,10 @@ export function contentName(name: string, extension: string): string {
 
 /** The decompressed content of a stream as a member artifact. */
 export async function decompressed(spec: StreamSpec, a: Artifact, ctx: Context): Promise<Artifact> {
-  const source = await ctx.tools.run(() => spill(ctx, spec.decompress(a), spec.name, a.size));
+  const source = await ctx.tools.run(() => spill(ctx, spec.decompress(a, ctx), spec.name, a.size));
   const name = contentName(a.name, spec.extension);
   const size = source.kind === 'buffer' ? source.data.length : source.kind === 'file' ? source.length : 0;
   return a.member(name, { type: 'file', size }, source);
-}
-
-export async function headerDifference(ctx: Context, title: string, ha: Record<string, string>, hb: Record<string, string>): Promise<Difference | null> {
-  const keys = [...new Set([...Object.keys(ha), ...Object.keys(hb)])];
-  const changes: FieldChange[] = keys.filter((k) => ha[k] !== hb[k]).map((k) => ({ field: k, value1: ha[k], value2: hb[k] }));
-  if (changes.length === 0) return null;
-  const show = (h: Record<string, string>) => keys.filter((k) => k in h).map((k) => `${k}: ${h[k]}\n`).join('');
-  return textDifference(ctx, title, title, show(ha), show(hb), { kind: 'header', changes });
 }
 
 export function streamFormat(spec: StreamSpec): Format {
@@ -53,7 +44,7 @@ export function streamFormat(spec: StreamSpec): Format {
       const [ha, hb] = spec.header ? await settleAll([spec.header(a), spec.header(b)]) : [{}, {}];
       const headerDiff = await headerDifference(ctx, `${spec.name} header`, ha, hb);
       const [ca, cb] = await settleAll([decompressed(spec, a, ctx), decompressed(spec, b, ctx)]);
-      const inner = await compareArtifacts(ca, cb, ctx, depth);
+      const inner = await ctx.compare(ca, cb, depth);
       if (!inner && !headerDiff) {
         const d = await compareBinary(a, b, ctx);
         d.comments.unshift(`The decompressed content is identical; the ${spec.name} streams differ (compression level, options or compressor version)`);
