@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { unifiedDiff } from '../src/compare/text-diff.js';
+import { ToolRunner } from '../src/compare/tool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reprove-text-diff-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const OPTS = { context: 3, maxBlockLines: 1_000_000, tmpDir: dir };
+const OPTS = { context: 3, maxBlockLines: 1_000_000, tmpDir: dir, tools: new ToolRunner(2, 60) };
 
 /** Applies unified-diff hunks to `a`'s lines; throws when a context or removed line does not match. */
 function apply(a: string[], diff: string): string[] {

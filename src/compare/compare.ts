@@ -3,7 +3,7 @@
 // read falls back to a hex dump with a comment saying why.
 import { artifactFromPath, sameBytes, type Artifact } from './artifact.js';
 import { Context, REPORT_WORKING_FACTOR, type CompareOptions } from './context.js';
-import { node, type Difference } from './difference.js';
+import { node, state, type Difference } from './difference.js';
 import { AbortError, asReproveError, ReproveError } from './errors.js';
 import { compareBinary } from './hexdump.js';
 import type { Format, FormatRegistry } from '../formats/format.js';
@@ -33,7 +33,7 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
   try {
     if (fa !== fb && fa.content && fb.content) return await compareContents(a, b, fa, fb, ctx, depth);
     const d = await format.compare(a, b, ctx, depth + 1);
-    if (fa !== fb) d?.comments.unshift(`Format differs: ${fa.name} vs ${fb.name}`);
+    if (fa !== fb && d) state(d, 'format-differs', `Format differs: ${fa.name} vs ${fb.name}`);
     if (d) {
       d.format ??= format.name;
       return d;
@@ -41,7 +41,7 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
     if (a.meta.type === 'dir') return null;
     // The format found nothing, yet the bytes differ: show them.
     const fallback = await compareBinary(a, b, ctx);
-    fallback.comments.unshift(`No difference found by the ${format.name} comparison although the bytes differ; showing the binary difference`);
+    state(fallback, 'bytes-differ', `No difference found by the ${format.name} comparison although the bytes differ; showing the binary difference`);
     return fallback;
   } catch (err) {
     // An abort is not this pair's failure: it stops the whole run.
@@ -62,7 +62,7 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
 async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference> {
   const [ca, cb] = await settleAll([fa.content!(a, ctx), fb.content!(b, ctx)]);
   const inner = await ctx.compare(ca, cb, depth + 1);
-  const d = node(a.name, b.name, { kind: 'artifact', comments: [`Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`] });
+  const d = state(node(a.name, b.name, { kind: 'artifact' }), 'format-differs', `Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`);
   if (inner) d.details.push(inner);
   else d.comments.push('The decompressed content is identical');
   return d;

@@ -121,7 +121,7 @@ export class Context {
   }
 
   get diffOptions(): DiffOptions {
-    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines, tmpDir: this.tmp.path };
+    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines, tmpDir: this.tmp.path, tools: this.tools };
   }
 
   isExcluded(memberPath: string): boolean {

@@ -34,10 +34,30 @@ export interface Difference {
   changes?: FieldChange[];
   /** Set by a policy that allows this whole node: why it is safe to ignore. */
   ignored?: string;
+  /** Differences the node states by itself, beyond its diff and changes (each also a comment): the verdict counts every one. */
+  statements?: Statement[];
   /** Known causes found in this subtree (set by explain on the root). */
   issues?: IssueTag[];
   /** Differences no known cause explains (set by explain on the root). */
   unexplained?: string[];
+}
+
+/**
+ * A difference a node states rather than shows: the two sides are different formats,
+ * the member was renamed (paired by content or by name), or the bytes differ where
+ * the format's view does not. Policies and detectors read these, never comment text.
+ */
+export interface Statement {
+  kind: 'format-differs' | 'renamed' | 'bytes-differ';
+  /** The comment that says it in the report. */
+  comment: string;
+}
+
+/** Records a statement on `d` and puts its comment first. */
+export function state(d: Difference, kind: Statement['kind'], comment: string): Difference {
+  d.comments.unshift(comment);
+  (d.statements ??= []).push({ kind, comment });
+  return d;
 }
 
 /** A known cause attached to a report (see src/explain/). */

@@ -3,7 +3,7 @@
 // similarity (reported as renames, as diffoscope does with fuzzy hashes).
 import type { Artifact, Metadata } from './artifact.js';
 import type { Context } from './context.js';
-import { textDifference, type Difference, type FieldChange } from './difference.js';
+import { state, textDifference, type Difference, type FieldChange } from './difference.js';
 import { mapLimited } from './semaphore.js';
 import { similarity, sketch } from './similarity.js';
 import { pushTo } from './group-by.js';
@@ -282,8 +282,7 @@ export async function compareMembers(
     }
     if (p.comment) {
       const out = d ?? { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' as const };
-      out.comments.unshift(p.comment);
-      return out;
+      return state(out, 'renamed', p.comment);
     }
     return d;
   });

@@ -2,18 +2,19 @@
 // long blocks cut with "[ N lines removed ]"). Small edit distances are found in
 // process with Myers' algorithm; past MAX_EDITS, GNU diff (with its heuristics
 // for expensive inputs) does the work in a subprocess so time stays bounded.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ReproveError } from './errors.js';
 import { settleAll } from './settle.js';
+import { runTool, type ToolRunner } from './tool.js';
 
 export interface DiffOptions {
   context: number;
   maxBlockLines: number;
   /** Where GNU diff's two inputs are written when the diff is too large to do in process. */
   tmpDir: string;
+  /** The run's program runner, which GNU diff runs under (slots, time limit, abort). */
+  tools: ToolRunner;
 }
 
 export interface UnifiedDiff {
@@ -288,25 +289,16 @@ export async function unifiedDiff(text1: string, text2: string, opts: DiffOption
 async function gnuDiff(text1: string, text2: string, opts: DiffOptions): Promise<UnifiedDiff> {
   const stem = join(opts.tmpDir, `diff-${randomBytes(6).toString('hex')}`);
   const [f1, f2] = [`${stem}-1`, `${stem}-2`];
-  let out: Buffer[];
+  let out: Buffer;
   try {
     await settleAll([writeFile(f1, text1), writeFile(f2, text2)]);
-    out = await new Promise<Buffer[]>((resolve, reject) => {
-      const child = spawn('diff', ['-a', `-U${opts.context}`, f1, f2], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
-      let err = '';
-      child.stdout.on('data', (c: Buffer) => chunks.push(c));
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      child.on('error', (e) => reject(new ReproveError('tool', `Cannot run diff: ${e.message}`)));
-      child.on('close', (code) => {
-        if (code !== 0 && code !== 1) reject(new ReproveError('tool', `diff failed (exit ${code}): ${err.trim()}`));
-        else resolve(chunks);
-      });
-    });
+    // A unified diff holds each input line at most once, plus a prefix per line and hunk headers.
+    const maxOutput = 2 * (text1.length + text2.length) + (1 << 20);
+    ({ stdout: out } = await runTool({ tools: opts.tools }, 'diff', ['-a', `-U${opts.context}`, f1, f2], { maxOutput, okCodes: [0, 1] }));
   } finally {
     await settleAll([rm(f1, { force: true }), rm(f2, { force: true })]);
   }
-  const raw = Buffer.concat(out).toString('utf8').split('\n');
+  const raw = out.toString('utf8').split('\n');
   // Drop the ---/+++ header and re-apply the block limit.
   const lines: string[] = [];
   let removed = 0;

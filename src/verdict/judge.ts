@@ -52,9 +52,6 @@ function fieldRule(rules: CompiledRules, nodeName: string, c: FieldChange): { re
   return undefined;
 }
 
-/** Comments that state a difference by themselves (rather than explain a shown one). */
-const DIFFERENCE_COMMENT = /^(Format differs|Files identical despite different names|Files \d+% similar despite different names|No difference found by)/;
-
 /** Judges `root` (the node of one artifact) and marks what the policies allow. */
 export function judge(root: Difference, policies: Policy[]): Judgement {
   const rules = compile(policies);
@@ -83,7 +80,7 @@ export function judge(root: Difference, policies: Policy[]): Judgement {
     } else if (d.unifiedDiff || (d.details.length === 0 && path.length > 0)) {
       blocking.push({ path: here });
     }
-    for (const c of d.comments) if (DIFFERENCE_COMMENT.test(c)) blocking.push({ path: here, field: c });
+    for (const s of d.statements ?? []) blocking.push({ path: here, field: s.comment });
     const names = new Set(d.details.map((c) => c.source1));
     for (const child of d.details) visit(child, here, names);
   };
