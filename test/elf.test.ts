@@ -175,6 +175,44 @@ test('several small code sections differ: each shows exactly what objdump prints
   }
 });
 
+test('objdump without --no-addresses (before binutils 2.36): asked once, both sides disassembled with the address column stripped', { skip }, (t) => {
+  const d = workdir(t);
+  const real = sh(d, 'command -v objdump').trim();
+  // A stand-in for an old objdump: rejects --no-addresses, leaves it out of --help, logs every run.
+  sh(d, 'mkdir bin');
+  writeFileSync(
+    `${d}/bin/objdump`,
+    `#!/bin/sh\necho "$*" >> ${d}/runs\nfor a in "$@"; do\n  case "$a" in\n    --no-addresses) echo "objdump: unrecognized option '--no-addresses'" >&2; exit 1;;\n    --help) ${real} --help | grep -v -- --no-addresses; exit 0;;\n  esac\ndone\nexec ${real} "$@"\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(`${d}/a.c`, 'int f(void) { return 1; }\nint g(void) { return 2; }\nint main(void) { return f() + g(); }\n');
+  writeFileSync(`${d}/b.c`, 'int f(void) { return 3; }\nint g(void) { return 4; }\nint main(void) { return f() + g(); }\n');
+  sh(d, 'gcc -O1 -ffunction-sections -c a.c -o a.o && gcc -O1 -ffunction-sections -c b.c -o b.o');
+  const path = process.env.PATH;
+  process.env.PATH = `${d}/bin:${path}`;
+  let json: JsonNode | null;
+  try {
+    json = reproveJson(`${d}/a.o`, `${d}/b.o`).json;
+  } finally {
+    process.env.PATH = path;
+  }
+  const runs = readFileSync(`${d}/runs`, 'utf8').trim().split('\n');
+  assert.deepEqual(runs.filter((r) => r === '--help'), ['--help'], 'objdump is asked once');
+  assert.deepEqual(runs.filter((r) => r.includes('--no-addresses')), [], 'no run with a flag it lacks');
+  const stripped = (file: string, section: string) =>
+    sh(d, `objdump -d --no-show-raw-insn -j ${section} ${file}`)
+      .replace(/^[^\n]*:\s+file format [^\n]*\n/m, '')
+      .replace(/^[ \t]*[0-9a-f]+:\t/gm, '\t')
+      .replace(/^\n+/, '');
+  for (const [section, before, after] of [['.text.f', 1, 3], ['.text.g', 2, 4]] as const) {
+    const view = find(json, `ELF section ${section}`)!;
+    assert.ok(view.comments!.includes('Disassembled with objdump -d --no-show-raw-insn'), `${section}: ${view.comments!.join('; ')}`);
+    assert.match(view.unified_diff!, new RegExp(`\\n-\\tmov\\s+\\$0x${before},%eax\\n\\+\\tmov\\s+\\$0x${after},%eax\\n`));
+    const bLines = stripped('b.o', section).split('\n');
+    for (const l of view.unified_diff!.split('\n').filter((x) => x[0] === '+' || x[0] === ' ')) assert.ok(bLines.includes(l.slice(1)), `${JSON.stringify(l)} is in b.o's ${section}, address column stripped`);
+  }
+});
+
 test('Go built in two directories: Go build ID and paths differ; -trimpath -ldflags=-buildid= is bit-identical', { skip: skip || noGo }, (t) => {
   const d = workdir(t);
   const env = { GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, HOME: d, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
