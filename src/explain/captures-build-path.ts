@@ -4,6 +4,7 @@
 // differ in changed line pairs and field changes.
 import type { Detector, LineContext } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
+import { normaliseKernel } from './captures-kernel-version.js';
 
 const PATH_IN = /(\/[A-Za-z0-9._+~@-]+){2,}/;
 const PATH_CHAR = /[A-Za-z0-9._+~@/-]/;
@@ -39,6 +40,8 @@ function findBuildPaths(items: EvidenceItem[]): [string, string][] {
     const pa = ca.slice(0, k + 1).join('/');
     const pb = cb.slice(0, k + 1).join('/');
     if (!PATH_IN.test(pa) || !PATH_IN.test(pb) || (!cut && (!pa.startsWith('/') || !pb.startsWith('/')))) return;
+    // /lib/modules/6.1.0-28-amd64 vs /lib/modules/6.12.12-amd64: the builder's kernel, not its build directory.
+    if (normaliseKernel(ca[k]!) === normaliseKernel(cb[k]!)) return;
     // Likely a build directory when something follows the differing component (a file below
     // it), or when the two names are variants of one another (build-a / build-bb, tmp.x1 / tmp.y2).
     let shared = 0;
