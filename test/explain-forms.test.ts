@@ -80,3 +80,39 @@ test('captures_kernel_version: package versions and package file names are not k
   // A kernel release that stays the same does not hide a version that changes beside it.
   assert.deepEqual(lines(['on 6.1.0-28-amd64: foo 1.2.3-4', 'on 6.1.0-28-amd64: foo 1.2.3-5']), { ids: [], unexplained: 1 });
 });
+
+/** Build directories of Debian (reproducible-builds' fixed one, buildd's random one, sbuild's mapped one), Fedora and Arch. */
+const BUILD_DIRS = {
+  debianFixed: '/build/reproducible-path/hello-2.10',
+  debianRandom: '/build/hello-AbC12x/hello-2.10',
+  debianRandom2: '/build/hello-q9Zr0T/hello-2.10',
+  sbuildMapped: '/<<PKGBUILDDIR>>',
+  fedora: '/builddir/build/BUILD/hello-2.10',
+  fedoraRpm420: '/builddir/build/BUILD/hello-2.10-build/hello-2.10',
+  arch: '/build/hello/src/hello-2.10',
+  archStartdir: '/startdir/src/hello-2.10',
+  tmp: '/tmp/build-a',
+};
+
+test('captures_build_path: between any two of the build directories of Debian, Fedora and Arch builders', () => {
+  const forms = [
+    (p: string) => `const char *src = "${p}/src/main.c";`,
+    (p: string) => `abs_top_builddir = ${p}`,
+    (p: string) => `  DW_AT_comp_dir    : (indirect line/string, offset: 0x0): ${p}`,
+  ];
+  const dirs = Object.entries(BUILD_DIRS);
+  for (const form of forms)
+    for (const [i, [na, a]] of dirs.entries())
+      for (const [nb, b] of dirs.slice(i + 1)) {
+        const c = lines([form(a), form(b)]);
+        assert.ok(c.ids.includes('captures_build_path'), `${na} vs ${nb}: ${form('…')}: ${c.ids.join()}`);
+        assert.equal(c.unexplained, 0, `${na} vs ${nb}: ${form('…')}`);
+      }
+});
+
+test('captures_build_path: a version that changes below the build directory is not hidden by it', () => {
+  assert.deepEqual(lines(['/build/a/x-1.0/foo.c', '/build/b/x-2.0/foo.c']).unexplained, 1);
+  assert.deepEqual(lines(['"/builddir/build/BUILD/hello-2.10/src/main.c"', '"/build/hello/src/hello-2.11/src/main.c"']).unexplained, 1);
+  // Merged /usr is a cause of its own, not a build directory.
+  assert.deepEqual(lines(['SED = /bin/sed', 'SED = /usr/bin/sed']), { ids: ['paths_vary_due_to_usrmerge'], unexplained: 0 });
+});
