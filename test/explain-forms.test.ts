@@ -148,3 +148,29 @@ test('timestamps_in_file_content: dates and times in the forms date(1), RFC 2822
   ] as [string, string][])
     assert.deepEqual(lines([a, b]), { ids: [], unexplained: 1 }, a);
 });
+
+test('user_hostname_manually_added_requiring_further_investigation: host and user names in uname -a, build strings and metadata fields', () => {
+  const ID = 'user_hostname_manually_added_requiring_further_investigation';
+  for (const [a, b] of [
+    ['Linux x86-csail-01 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22) x86_64 GNU/Linux', 'Linux ionos5-amd64 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22) x86_64 GNU/Linux'],
+    ['#define LINUX_COMPILE_HOST "x86-csail-01"', '#define LINUX_COMPILE_HOST "ionos5-amd64"'],
+    ['BUILD_USER=pbuilder1', 'BUILD_USER=pbuilder2'],
+    ['compiled by alice on host build1', 'compiled by bob on host build2'],
+  ] as [string, string][])
+    assert.deepEqual(lines([a, b]), { ids: [ID], unexplained: 0 }, a);
+  // Another builder altogether: its host and its kernel, each named.
+  assert.deepEqual(
+    lines([
+      'Linux buildvm-x86-12.iad2.fedoraproject.org 6.11.4-301.fc41.x86_64 #1 SMP PREEMPT_DYNAMIC Sun Oct 20 15:02:33 UTC 2024 x86_64 GNU/Linux',
+      'Linux buildvm-x86-3.iad2.fedoraproject.org 6.11.7-300.fc41.x86_64 #1 SMP PREEMPT_DYNAMIC Fri Nov  8 19:22:35 UTC 2024 x86_64 GNU/Linux',
+    ]),
+    { ids: ['captures_kernel_version', ID], unexplained: 0 },
+  );
+  assert.deepEqual(lines(['Built by buildd@x86-csail-01 on 2026-11-30', 'Built by pbuilder2@ionos5-amd64 on 2026-12-01']), { ids: ['timestamps_in_file_content', ID], unexplained: 0 });
+  // A mail address that changes is not a host name; a date after "on" is a date.
+  assert.deepEqual(lines(['contact alice@example.org', 'contact bob@example.org']), { ids: [], unexplained: 1 });
+  assert.deepEqual(lines(['Built on 2026-11-30', 'Built on 2026-12-01']).ids, ['timestamps_in_file_content']);
+  // Package metadata: Arch's buildhost, .buildinfo's Build-Host.
+  const fields = node('a', 'b', { details: [node('.PKGINFO', '.PKGINFO', { kind: 'header', changes: [{ field: 'buildhost', value1: 'builder-a', value2: 'builder-b' }] })] });
+  assert.deepEqual(causesOf(fields), { ids: [ID], unexplained: 0 });
+});
