@@ -25,7 +25,7 @@ export async function runExplain(args: string[]): Promise<number> {
   }
   const out: string[] = [];
   for (const f of e.findings) {
-    out.push(`${f.id} (${f.confidence} confidence, ${f.count} item${f.count === 1 ? '' : 's'}): ${f.title}`, `  fix: ${f.fix}`);
+    out.push(`${f.id} (${f.confidence} confidence, ${f.count} item${f.count === 1 ? '' : 's'}${f.ignored ? ', ignored by policy' : ''}): ${f.title}`, `  fix: ${f.fix}`);
     for (const ev of f.evidence.slice(0, 5)) out.push(`  - ${ev}`);
   }
   if (e.unexplainedCount) {

@@ -51,7 +51,7 @@ export function renderVerdicts(v: SetVerdict): string {
     out.push(`${a.verdict.padEnd(15)} ${a.name}${a.policies.length ? `  [policy: ${a.policies.join(', ')}]` : ''}`);
     const s = summary(a);
     if (s) out.push(`    ${s}`);
-    for (const i of a.issues) out.push(`    cause: ${i.id} (${i.confidence}) — fix: ${i.fix}`);
+    for (const i of a.issues) out.push(`    cause: ${i.id} (${i.confidence})${i.ignored ? ' (ignored by policy)' : ''} — fix: ${i.fix}`);
     if (a.unexplained.length) out.push(`    unexplained: ${a.unexplained.length} difference(s), e.g. ${a.unexplained[0]}`);
   }
   for (const m of v.missing) out.push(`MISSING         ${m} (published, not rebuilt)`);

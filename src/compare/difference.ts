@@ -66,6 +66,8 @@ export interface IssueTag {
   confidence: 'high' | 'medium' | 'low';
   fix: string;
   evidence: string[];
+  /** Every difference the cause explains was allowed by a policy (the fix makes the rebuild bit-identical). */
+  ignored?: boolean;
 }
 
 export type DifferenceKind =

@@ -4,9 +4,18 @@
 // differ in changed line pairs and field changes.
 import type { Detector, LineContext } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
+import { normaliseKernel } from './captures-kernel-version.js';
 
 const PATH_IN = /(\/[A-Za-z0-9._+~@-]+){2,}/;
 const PATH_CHAR = /[A-Za-z0-9._+~@/-]/;
+
+/** Where builders build: Debian (/build/..., sbuild's /<<PKGBUILDDIR>>), Fedora (/builddir), Arch (/build, /startdir), CI and home directories. */
+const BUILD_ROOT = /^\/(build|builddir|startdir|@@(PKG)?BUILDDIR@@|tmp|var\/tmp|home|root|usr\/src|srv|workspace|github\/workspace)(\/|$)/;
+
+// sbuild's /<<PKGBUILDDIR>> and /<<BUILDDIR>> (what dpkg maps the build directory to) are paths here:
+// their angle brackets become characters of a path, of the same length, and back.
+const toToken = (s: string) => (s.includes('<<') ? s.replace(/<<((PKG)?BUILDDIR)>>/g, '@@$1@@') : s);
+const fromToken = (s: string) => (s.includes('@@') ? s.replace(/@@((PKG)?BUILDDIR)@@/g, '<<$1>>') : s);
 
 const learnt = new WeakMap<EvidenceItem[], [string, string][]>();
 
@@ -22,6 +31,7 @@ function findBuildPaths(items: EvidenceItem[]): [string, string][] {
   // Hex dump text columns cut strings every 16 bytes: there a path may have lost its leading '/'.
   const consider = (a: string | undefined, b: string | undefined, cut = false) => {
     if (a === undefined || b === undefined || a === b || !a.includes('/')) return;
+    [a, b] = [toToken(a), toToken(b)];
     let p = 0;
     while (p < a.length && p < b.length && a[p] === b[p]) p++;
     // The run of path characters around the first difference, on each side.
@@ -36,14 +46,38 @@ function findBuildPaths(items: EvidenceItem[]): [string, string][] {
     let k = 0;
     while (k < ca.length && k < cb.length && ca[k] === cb[k]) k++;
     if (k >= ca.length || k >= cb.length) return;
-    const pa = ca.slice(0, k + 1).join('/');
-    const pb = cb.slice(0, k + 1).join('/');
-    if (!PATH_IN.test(pa) || !PATH_IN.test(pb) || (!cut && (!pa.startsWith('/') || !pb.startsWith('/')))) return;
-    // Likely a build directory when something follows the differing component (a file below
-    // it), or when the two names are variants of one another (build-a / build-bb, tmp.x1 / tmp.y2).
-    let shared = 0;
-    while (shared < ca[k]!.length && ca[k]![shared] === cb[k]![shared]) shared++;
-    const directory = k < ca.length - 1 || k < cb.length - 1 || shared >= 3;
+    // The two heads before the components the paths end with alike: /builddir/build/BUILD vs
+    // /build/hello/src for .../hello-2.10/src/main.c (one head may be the shared prefix itself).
+    let ea = ca.length;
+    let eb = cb.length;
+    while (ea - 1 >= k && eb - 1 >= k && (ea - 1 > k || eb - 1 > k) && ca[ea - 1] === cb[eb - 1]) ea--, eb--;
+    const common = ea < ca.length;
+    // A differing name-version component last (hello-2.10 vs hello-2.11) is a change of its own, not the build directory.
+    while (ea > k + 1 && eb > k + 1 && ca[ea - 1]!.replace(/\d+/g, '#') === cb[eb - 1]!.replace(/\d+/g, '#')) ea--, eb--;
+    let pa: string;
+    let pb: string;
+    let directory: boolean;
+    if (!common && (k >= 2 || (cut && k >= 1))) {
+      // Under a shared root, nothing alike after (/build/x-1a2b vs /build/x-9z8y): the first differing component.
+      pa = ca.slice(0, k + 1).join('/');
+      pb = cb.slice(0, k + 1).join('/');
+      // Likely a build directory when something follows the differing component (a file below
+      // it), or when the two names are variants of one another (build-a / build-bb, tmp.x1 / tmp.y2).
+      let shared = 0;
+      while (shared < ca[k]!.length && ca[k]![shared] === cb[k]![shared]) shared++;
+      directory = k < ca.length - 1 || k < cb.length - 1 || shared >= 3;
+    } else {
+      pa = ca.slice(0, ea).join('/');
+      pb = cb.slice(0, eb).join('/');
+      // One component is enough only for a builder's root (/startdir): /bin vs /usr/bin is usrmerge.
+      const deepEnough = (x: string) => PATH_IN.test(x) || (cut && k >= 1) || (BUILD_ROOT.test(x) && x !== '/build' && x !== '/tmp' && x !== '/home');
+      if (!deepEnough(pa) || !deepEnough(pb)) return;
+      directory = common || BUILD_ROOT.test(pa) || BUILD_ROOT.test(pb);
+    }
+    // /lib/modules/6.1.0-28-amd64 vs /lib/modules/6.12.12-amd64: the builder's kernel, not its build directory.
+    if (normaliseKernel(pa) === normaliseKernel(pb)) return;
+    if (!cut && (!pa.startsWith('/') || !pb.startsWith('/'))) return;
+    [pa, pb] = [fromToken(pa), fromToken(pb)];
     const key = `${pa}\u0000${pb}`;
     const entry = counts.get(key) ?? { pair: [pa, pb], n: 0, directory: false };
     entry.n++;
@@ -65,7 +99,8 @@ function findBuildPaths(items: EvidenceItem[]): [string, string][] {
 
 export function normaliseBuildPath(line: string, context: LineContext): string {
   let out = line;
-  for (const [a, b] of context.buildPaths) out = out.split(a).join('<BUILD_PATH>').split(b).join('<BUILD_PATH>');
+  // The longer of a pair first: one may be the start of the other (/builddir/build/BUILD vs /builddir/build/BUILD/x-build).
+  for (const [a, b] of context.buildPaths) for (const p of a.length >= b.length ? [a, b] : [b, a]) out = out.split(p).join('<BUILD_PATH>');
   return out;
 }
 

@@ -1,7 +1,9 @@
 // What detectors look at: the difference tree flattened into evidence items,
 // one per field change, per changed line pair of a diff, and per node that
 // differs with neither. Each item is explained by at most the detectors that
-// claim it; the ones nobody claims are listed as unexplained.
+// claim it; the ones nobody claims are listed as unexplained. What a policy
+// allowed is evidence too, marked with the policy's reason: its causes are
+// named (as ignored) so a packager aiming for bit-identical sees what to fix.
 import { followsFromContent, type Difference, type FieldChange } from '../compare/difference.js';
 
 export interface EvidenceItem {
@@ -21,6 +23,8 @@ export interface EvidenceItem {
   unexamined?: number;
   /** For a hex dump: the ASCII columns of a few changed rows, where detectors may learn build paths. */
   ascii?: { removed?: string; added?: string }[];
+  /** Set when a policy allowed the change or the node (or a node above it): the policy's reason. */
+  ignored?: string;
 }
 
 /** Changed line pairs examined per node and in all: explaining must stay cheap next to comparing. */
@@ -83,24 +87,34 @@ function isLayoutShift(d: Difference, line: { removed?: string; added?: string }
   return LAYOUT_VIEWS.test(d.source1) && line.removed !== undefined && line.added !== undefined && line.removed.replace(NUMBER, '#') === line.added.replace(NUMBER, '#');
 }
 
-/** Every evidence item of a tree (nodes ignored by policy are left out: they are allowed, not unexplained). */
+/**
+ * Every evidence item of a tree. What a policy allowed is included with `ignored` set;
+ * nodes allowed whole are read after the rest, so they never use up the line budget
+ * that the differences which count need.
+ */
 export function collectEvidence(root: Difference): EvidenceItem[] {
   const items: EvidenceItem[] = [];
   let lineItems = 0;
   let asciiRows = 0;
-  const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>, parentHasContent = false) => {
-    if (d.ignored) return;
+  const deferred: (() => void)[] = [];
+  const visit = (d: Difference, path: string[], format: string | undefined, artifact: string[], siblings: Set<string>, parentHasContent = false, ignoredAbove?: string) => {
+    const ignored = ignoredAbove ?? d.ignored;
+    if (d.ignored && !ignoredAbove) {
+      deferred.push(() => visit(d, path, format, artifact, siblings, parentHasContent, d.ignored));
+      return;
+    }
     const here = [...path, d.source1];
     const fmt = d.format ?? format;
     const art = d.format ? here : artifact;
-    const base = { node: d, path: here, format: fmt, artifact: art };
+    const base = { node: d, path: here, format: fmt, artifact: art, ...(ignored ? { ignored } : {}) };
     // A node's changes are its evidence; where it also has a diff, the diff's lines are
     // too, and a change that only summarises the diff ("section:.text") gives way to them.
     for (const c of d.changes ?? []) {
-      if (c.ignored || followsFromContent(c, siblings) || (d.unifiedDiff && c.field.startsWith('section:'))) continue;
+      if (followsFromContent(c, siblings) || (d.unifiedDiff && c.field.startsWith('section:'))) continue;
       // A member's own metadata node (directories): its size follows from the content compared beside it.
       if (d.kind === 'metadata' && parentHasContent && /^(size)$/.test(c.field)) continue;
-      items.push({ ...base, change: c });
+      const reason = ignored ?? c.ignored;
+      items.push({ ...base, change: c, ...(reason ? { ignored: reason } : {}) });
     }
     if (d.unifiedDiff && d.kind === 'binary') {
       // A hex dump: its lines are offsets and byte pairs, which no line pattern explains; the node is one
@@ -128,13 +142,19 @@ export function collectEvidence(root: Difference): EvidenceItem[] {
     if (!d.changes?.length && !d.unifiedDiff && d.details.length === 0 && path.length > 0) items.push({ ...base, whole: true });
     const names = new Set(d.details.map((c) => c.source1));
     const hasContent = d.unifiedDiff !== undefined || d.details.some((c) => c.kind !== 'metadata');
-    for (const c of d.details) visit(c, here, fmt, art, names, hasContent);
+    for (const c of d.details) visit(c, here, fmt, art, names, hasContent, ignored);
   };
   visit(root, [], root.format, [root.source1], new Set());
+  for (const later of deferred) later();
   return items;
 }
 
 export function describeItem(item: EvidenceItem): string {
+  const text = describe(item);
+  return item.ignored ? `${text} (ignored by policy)` : text;
+}
+
+function describe(item: EvidenceItem): string {
   const where = item.path.slice(1).join(' / ') || item.path[0]!;
   if (item.change) {
     const c = item.change;

@@ -11,6 +11,11 @@ export interface Finding extends IssueTag {
   title: string;
   /** How many evidence items it explains (evidence lists the first few). */
   count: number;
+  /**
+   * Set when a policy allowed every item the cause explains: the verdict does not count
+   * them, and the fix is what would make the rebuild bit-identical.
+   */
+  ignored?: true;
 }
 
 export interface Explanation {
@@ -82,7 +87,8 @@ export function explain(root: Difference, detectors: readonly Detector[] = allDe
     if (a === b) for (const d of used) claim(d, d.id, 'medium', [item]);
   }
 
-  const unexplainedItems = items.filter((i) => !claimed.has(i));
+  // What a policy allowed is not unexplained: it is allowed. Its causes are named all the same.
+  const unexplainedItems = items.filter((i) => !claimed.has(i) && !i.ignored);
   return {
     findings: [...findings.entries()].map(([id, f]) => ({
       id,
@@ -91,6 +97,7 @@ export function explain(root: Difference, detectors: readonly Detector[] = allDe
       fix: f.detector.fix,
       count: f.items.length,
       evidence: f.items.slice(0, MAX_LISTED).map(describeItem),
+      ...(f.items.every((i) => i.ignored) ? { ignored: true as const } : {}),
     })),
     unexplained: unexplainedItems.slice(0, MAX_LISTED).map(describeItem),
     unexplainedCount: unexplainedItems.length,

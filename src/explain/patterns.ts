@@ -26,16 +26,27 @@ export function differingSpan(a: string, b: string): [string, string] {
   return [a.slice(p, a.length - s), b.slice(p, b.length - s)];
 }
 
-/** Dates and times in the forms build tools print them. */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*';
+
+/**
+ * Dates and times in the forms build tools print them. Bare numbers are taken for
+ * Unix times only next to a word that says so (SOURCE_DATE_EPOCH=, BUILD_TIMESTAMP,
+ * mtime, @): a size or a count of the same magnitude is not a date.
+ */
 export const DATE_PATTERNS: RegExp[] = [
   /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| ?UTC)?/g, // ISO 8601
-  /\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun),? +\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}( \d{2}:\d{2}:\d{2})?( [+-]\d{4}| [A-Z]{3})?/g, // RFC 2822
-  /\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}( [A-Z]{3,4})? \d{4}/g, // date(1), ctime
-  /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* +\d{1,2},? +\d{4}( \d{2}:\d{2}(:\d{2})?)?/g, // __DATE__ and prose
-  /\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{4}/g,
+  /\b(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])T\d{4}(\d{2})?(Z|[+-]\d{4})?\b/g, // ISO 8601 basic
+  /\b(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b/g, // ISO 8601 date
+  new RegExp(`\\b${DAY},? +\\d{1,2} ${MONTH} \\d{4}( \\d{2}:\\d{2}:\\d{2})?( [AP]M)?( [+-]\\d{4}| [A-Z]{3,4})?`, 'g'), // RFC 2822, date(1) in some locales
+  new RegExp(`\\b${DAY} ${MONTH} +\\d{1,2} \\d{2}:\\d{2}:\\d{2}( [AP]M)?( [A-Z]{3,4})? \\d{4}`, 'g'), // date(1), ctime
+  new RegExp(`\\b(${DAY},? )?${MONTH} +\\d{1,2},? +\\d{4}( \\d{2}:\\d{2}(:\\d{2})?)?`, 'g'), // __DATE__, prose, Doxygen
+  new RegExp(`\\b\\d{1,2} ${MONTH} \\d{4}`, 'g'),
+  new RegExp(`\\b${MONTH} (19|20)\\d{2}\\b`, 'g'), // man pages' "November 2026"
+  /\b(0?[1-9]|[12]\d|3[01])\/(0?[1-9]|1[0-2])\/(19|20)\d{2}\b|\b(19|20)\d{2}\/(0?[1-9]|1[0-2])\/(0?[1-9]|[12]\d|3[01])\b/g, // 30/11/2026, 2026/11/30
   /\b\d{2}:\d{2}:\d{2}\b/g, // __TIME__
   /\bD:\d{14}([+-]\d{2}'\d{2}'?|Z)?/g, // PDF dates
-  /\b1[5-9]\d{8}\b/g, // Unix seconds 2017..2033
+  /((?:EPOCH|TIMESTAMP|TIME|DATE|STAMP|epoch|timestamp|time|date|stamp|mtime|Epoch|Timestamp|Time|Date)\w*["']?\s*[:=]?\s*["']?@?|@)\d{9,13}\b/g, // Unix seconds (or ms) named as such
 ];
 
 /** The artifact an item belongs to, as one comparable key. */

@@ -25,6 +25,7 @@ import { timestampsInFileContent } from './timestamps-in-file-content.js';
 import { timestampsInGzipHeaders } from './timestamps-in-gzip-headers.js';
 import { timestampsInPyc } from './timestamps-in-pyc.js';
 import { usersAndGroupsInArchives } from './users-and-groups-in-archives.js';
+import { userHostname } from './user-hostname.js';
 
 export const detectors: readonly Detector[] = [
   golangBuildId,
@@ -46,6 +47,7 @@ export const detectors: readonly Detector[] = [
   buildDateInPackageMetadata,
   rpmHeaderOnly,
   capturesKernelVersion,
+  userHostname,
   pathsVaryDueToUsrmerge,
   capturesShellVariableInAutofooScript,
   randomnessInDocumentationGeneratedBySphinx,

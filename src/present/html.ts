@@ -334,7 +334,7 @@ export function* htmlChunks(root: Difference): Generator<string> {
   }
   if (Array.isArray(root.issues) && root.issues.length) {
     out.push('<section class="causes"><h2>Known causes</h2><ul>');
-    for (const i of root.issues) out.push(`<li><strong>${esc(str(i.id))}</strong> <span class="size">${esc(str(i.confidence))} confidence</span><br>fix: ${esc(str(i.fix))}</li>`);
+    for (const i of root.issues) out.push(`<li><strong>${esc(str(i.id))}</strong> <span class="size">${esc(str(i.confidence))} confidence${i.ignored === true ? ' (ignored by policy)' : ''}</span><br>fix: ${esc(str(i.fix))}</li>`);
     out.push('</ul>');
     if (Array.isArray(root.unexplained) && root.unexplained.length) {
       out.push(`<p class="note">Not explained by any known cause (${root.unexplained.length}):</p><ul>`);

@@ -22,7 +22,7 @@ export function* markdownChunks(root: Difference): Generator<string> {
     out.push(`${level} ${title}`, '');
     if (depth === 0 && d.issues?.length) {
       out.push('**Known causes**', '');
-      for (const i of d.issues) out.push(`- \`${i.id}\` (${i.confidence} confidence): ${escapeInline(i.fix)}`);
+      for (const i of d.issues) out.push(`- \`${i.id}\` (${i.confidence} confidence${i.ignored ? ', ignored by policy' : ''}): ${escapeInline(i.fix)}`);
       out.push('');
       if (d.unexplained?.length) {
         out.push(`**Not explained by any known cause** (${d.unexplained.length}):`, '');

@@ -15,7 +15,7 @@ export function* textChunks(root: Difference): Generator<string> {
     if (depth === 0) {
       out.push(`--- ${d.source1}`, `+++ ${d.source2}`);
       for (const i of d.issues ?? []) {
-        emit(`known cause: ${i.id} (${i.confidence} confidence)`, '│┄ ');
+        emit(`known cause: ${i.id} (${i.confidence} confidence)${i.ignored ? ' (ignored by policy)' : ''}`, '│┄ ');
         emit(`  fix: ${i.fix}`, '│┄ ');
       }
       if (d.unexplained?.length) emit(`not explained by any known cause: ${d.unexplained.length > 1 ? `${d.unexplained.length} differences, e.g. ` : ''}${d.unexplained[0]}`, '│┄ ');
