@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 // compare.js first: it loads the format registry, which rpm.js is part of.
 import { artifactFromPath } from '../src/compare/compare.js';
-import { changelog, DEPENDENCY_KINDS, dependencies, readRpm, rpmFiles, tagValues, type RpmPackage } from '../src/formats/rpm.js';
+import { readRpm, tagValues, type RpmPackage } from '../src/formats/rpm-parser.js';
+import { changelog, DEPENDENCY_KINDS, dependencies, rpmFiles } from '../src/formats/rpm-views.js';
 import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
