@@ -1,6 +1,7 @@
-// Small positional reads through a 64 KiB window, so that archives of many small
-// headers (tar, ar, cpio, ELF tables) cost few reads, and every read is checked
-// against the bytes the artifact has before anything is returned.
+// Small positional reads through a window (64 KiB unless the reader asks for
+// more), so that archives of many small headers (tar, ar, cpio, zip's central
+// directory, ELF tables) cost few reads, and every read is checked against the
+// bytes the artifact has before anything is returned.
 import type { Artifact } from './artifact.js';
 import { truncated } from './errors.js';
 

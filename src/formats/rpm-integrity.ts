@@ -13,7 +13,8 @@ const DIGEST_ALGORITHMS: Record<string, string> = { '1': 'md5', '2': 'sha1', '8'
 
 /** The digest algorithm an rpm number stands for, or undefined when reprove does not know it. */
 export function digestAlgorithm(algo: string): string | undefined {
-  return DIGEST_ALGORITHMS[algo];
+  // Own keys only: a hostile STRING-typed tag holding "constructor" is no algorithm.
+  return Object.hasOwn(DIGEST_ALGORITHMS, algo) ? DIGEST_ALGORITHMS[algo] : undefined;
 }
 
 /** How the file list names a digest algorithm: "sha256", or "algo99" for an unknown number. */
