@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { node, type Difference } from '../src/compare/difference.js';
+import { escapeAttribute, escapeText, textOf } from '../src/present/escape.js';
 import { renderHtml, ROWS_SHOWN } from '../src/present/html.js';
 import { reprove, sh, workdir } from './helpers.js';
 
@@ -40,6 +41,25 @@ function hostileTree(): Difference {
   const weird = node('x', 'x', { kind: HOSTILE[1] as Difference['kind'], comments: [HOSTILE[2]] });
   return node(`a${HOSTILE[0]}.tar`, `b${HOSTILE[1]}.tar`, { details: [node(HOSTILE[2], HOSTILE[2], { kind: 'artifact', details: [leaf, weird] })] });
 }
+
+test('the escaping module, as the website will call it', () => {
+  assert.equal(escapeText(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  assert.equal(escapeText('plain text 😀'), 'plain text 😀');
+  // Newlines: shown as \x0a unless kept; invisible characters become visible escapes in a marked span.
+  assert.equal(escapeText('a\nb'), 'a<span class="cc">\\x0a</span>b');
+  assert.equal(escapeText('a\nb', true), 'a\nb');
+  assert.equal(escapeText('rtl\u202egnp nul\u0000 lone\ud800x'), 'rtl<span class="cc">\\u202e</span>gnp nul<span class="cc">\\x00</span> lone<span class="cc">\\ud800</span>x');
+  // Attribute values: no markup at all, not even the span.
+  assert.equal(escapeAttribute(`"><img src=x>\u202e\n`), '&quot;&gt;&lt;img src=x&gt;\\u202e\\x0a');
+  for (const h of [...HOSTILE, UNICODE]) {
+    assert.doesNotMatch(escapeAttribute(h), /["<>'\u0000\u202e\n]/);
+    assert.doesNotMatch(escapeText(h).replace(/<span class="cc">|<\/span>/g, ''), /[<>"'\u0000\u202e]/);
+  }
+  // Anything read from a stored report becomes text without throwing.
+  const cyclic: Record<string, unknown> = {};
+  cyclic['self'] = cyclic;
+  assert.deepEqual([textOf('s'), textOf(undefined), textOf(null), textOf(3), textOf(false), textOf({ a: [1] }), textOf(cyclic), textOf(10n)], ['s', '', '', '3', 'false', '{"a":[1]}', '', '']);
+});
 
 test('every untrusted string is escaped', () => {
   const html = renderHtml(hostileTree());

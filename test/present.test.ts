@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import type { Difference } from '../src/compare/difference.js';
+import { ReproveError } from '../src/compare/errors.js';
 import { parseJsonReport, renderJson } from '../src/present/json.js';
 import { writeChunks } from '../src/present/write.js';
 
@@ -55,9 +56,33 @@ test('the streamed JSON is the whole tree as JSON.stringify writes it, and reads
       const back = parseJsonReport(streamed);
       assert.equal(back.details.length, d.details.length);
       assert.equal(back.unifiedDiff, d.unifiedDiff);
+      assert.equal(JSON.stringify(reference(back)), JSON.stringify(reference(d)));
     }),
     { numRuns: 300 },
   );
+});
+
+test('a stored report that is not diffoscope-shaped JSON is a typed error with the member path', () => {
+  const bad = (text: string, message: RegExp, path: string[]) =>
+    assert.throws(
+      () => parseJsonReport(text, 'r.json'),
+      (e: unknown) => e instanceof ReproveError && e.kind === 'malformed' && message.test(e.message) && assert.deepEqual(e.memberPath, path) === undefined,
+      `${text.slice(0, 80)}: ${message}`,
+    );
+  const v = '"diffoscope-json-version":1';
+  bad('not json', /not valid JSON/, ['r.json']);
+  for (const t of ['null', '[1]', '3', '{}', '{"diffoscope-json-version":2}']) bad(t, /^not a diffoscope JSON report \(diffoscope-json-version is/, ['r.json']);
+  bad(`{${v},"details":[null]}`, /^details\[0\] is null, not an object$/, ['r.json']);
+  bad(`{${v},"details":[{"source1":"a.tar","details":[{"source1":"x"},7]}]}`, /^details\[0\]\.details\[1\] is a number, not an object$/, ['r.json', 'a.tar']);
+  bad(`{${v},"details":[{"source1":"a.tar","details":[{"source1":"b","reprove_changes":[{"field":"mode","value1":5}]}]}]}`, /^details\[0\]\.details\[0\]: reprove_changes\[0\]\.value1 is a number, not a string$/, ['r.json', 'a.tar', 'b']);
+  bad(`{${v},"reprove_changes":[null]}`, /^reprove_changes\[0\] is null, not an object$/, ['r.json']);
+  bad(`{${v},"reprove_changes":[{"value1":"x"}]}`, /^reprove_changes\[0\] has no field name \(field is missing\)$/, ['r.json']);
+  // Deep nesting: read without recursion up to the limit, a typed error past it (it was a RangeError from 2 500 levels on).
+  const nested = (n: number) => `{${v},"source1":"r"${',"details":[{"source1":"n"'.repeat(n)}${'}]'.repeat(n)}}`;
+  let depth = 0;
+  for (let d: Difference | undefined = parseJsonReport(nested(9_999)); d; d = d.details[0]) depth++;
+  assert.equal(depth, 10_000);
+  assert.throws(() => parseJsonReport(nested(10_001)), (e: unknown) => e instanceof ReproveError && e.message === 'report nested too deeply' && e.memberPath.length === 10_001);
 });
 
 test('the writer keeps every piece, in order, past its block size', async () => {

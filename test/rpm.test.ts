@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-// compare.js first: it loads the format registry, which rpm.js is part of.
 import { artifactFromPath, OpenFiles } from '../src/compare/artifact.js';
-import { changelog, DEPENDENCY_KINDS, dependencies, readRpm, rpmFiles, tagValues, type RpmPackage } from '../src/formats/rpm.js';
+import { readRpm, tagValues, type RpmPackage } from '../src/formats/rpm-parser.js';
+import { digestAlgorithm, digestName } from '../src/formats/rpm-integrity.js';
+import { changelog, DEPENDENCY_KINDS, dependencies, rpmFiles } from '../src/formats/rpm-views.js';
 import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const skip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
@@ -270,4 +271,12 @@ test('damaged packages: clear comments, exit 1, no crash, fast', { skip }, async
   const tr = reproveJson(a, tampered);
   assert.match(tr.json!.comments!.join('\n'), /tampered\.rpm: SHA256HEADER is [0-9a-f]{64} but the header's SHA-256 is [0-9a-f]{64}/);
   assert.deepEqual(changes(find(tr.json, 'header')), [{ field: 'DESCRIPTION', value1: 'Test package for reprove.\nSecond line.', value2: 'Best package for reprove.\nSecond line.' }]);
+});
+
+test('one digest table names the algorithms of FILEDIGESTALGO and PAYLOADDIGESTALGO, and only its own numbers', () => {
+  assert.deepEqual(['1', '2', '8', '9', '10', '11'].map(digestAlgorithm), ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha224']);
+  // A hostile package can store these tags as STRING: names of Object's prototype are no algorithm.
+  for (const v of ['3', 'constructor', 'toString', '__proto__']) assert.equal(digestAlgorithm(v), undefined, v);
+  assert.equal(digestName('8'), 'sha256');
+  assert.equal(digestName('toString'), 'algotoString');
 });

@@ -16,6 +16,7 @@ import { group, headerDifference, node, type Difference } from '../compare/diffe
 import { LimitError, malformed, ReproveError, truncated } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
 import { spill, transformOutput } from '../compare/spill.js';
+import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { pushTo } from '../compare/group-by.js';
 import { settleAll } from '../compare/settle.js';
@@ -32,7 +33,10 @@ const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 /** EOCD plus the longest archive comment. */
 const EOCD_SEARCH = EOCD_SIZE + 0xffff;
-const WINDOW = 1 << 20;
+/** The central directory is read 1 MiB at a time, so one of 100 000 entries costs few reads. */
+const CENTRAL_WINDOW = 1 << 20;
+/** Local headers are spread over the archive: a small window. */
+const LOCAL_WINDOW = 64 * 1024;
 /** Symlink targets are paths; a larger "target" is not one. */
 const MAX_LINK = 64 * 1024;
 
@@ -90,24 +94,6 @@ function decodeText(b: Buffer, isUtf8: boolean): string {
     }
   }
   return cp437(b);
-}
-
-/** Reads ranges through a 1 MiB window so a central directory of 100 000 entries costs few reads. */
-class Window {
-  private start = 0;
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(
-    private readonly a: Artifact,
-    private readonly size = WINDOW,
-  ) {}
-  async bytes(offset: number, length: number, what: string): Promise<Buffer> {
-    if (offset < 0 || offset + length > this.a.size) throw truncated(`Cannot read ${what} of ${this.a.name}: needs bytes ${offset}..${offset + length}, the data ends at ${this.a.size}`);
-    if (offset < this.start || offset + length > this.start + this.buf.length) {
-      this.start = offset;
-      this.buf = await this.a.read(offset, Math.max(this.size, length));
-    }
-    return this.buf.subarray(offset - this.start, offset - this.start + length);
-  }
 }
 
 function u64(b: Buffer, at: number, what: string): number {
@@ -294,28 +280,28 @@ export async function listZip(a: Artifact, ctx: Context): Promise<ZipListing> {
   header['central directory'] = `${end.cdSize} bytes at offset ${end.cdOffset}`;
   header['comment'] = JSON.stringify(decodeText(end.comment, false));
 
-  const win = new Window(a);
+  const win = new WindowReader(a, CENTRAL_WINDOW);
   const entries: ZipEntry[] = [];
   let pos = cdOffset;
   const cdLimit = cdOffset + end.cdSize;
   for (let i = 0; i < end.entries; i++) {
     const where = `central directory entry ${i} at offset ${pos}`;
     if (pos + CENTRAL_SIZE > cdLimit) throw truncated(`Cannot read zip ${a.name}: ${where} runs past the central directory (ends at ${cdLimit})`);
-    const h = await win.bytes(pos, CENTRAL_SIZE, where);
+    const h = await win.exact(pos, CENTRAL_SIZE, where);
     if (h.readUInt32LE(0) !== SIG_CENTRAL) throw malformed(`Cannot read zip ${a.name}: no central directory signature at offset ${pos} (entry ${i} of ${end.entries})`);
     const nameLen = h.readUInt16LE(28);
     const extraLen = h.readUInt16LE(30);
     const commentLen = h.readUInt16LE(32);
     const varLen = nameLen + extraLen + commentLen;
     if (pos + CENTRAL_SIZE + varLen > cdLimit) throw truncated(`Cannot read zip ${a.name}: ${where} has ${varLen} bytes of name, extra field and comment that run past the central directory (ends at ${cdLimit})`);
-    const v = await win.bytes(pos + CENTRAL_SIZE, varLen, where);
+    const v = await win.exact(pos + CENTRAL_SIZE, varLen, where);
     entries.push(centralEntry(a, i, h, Buffer.from(v.subarray(0, nameLen)), v.subarray(nameLen, nameLen + extraLen), v.subarray(nameLen + extraLen), shift));
     pos += CENTRAL_SIZE + varLen;
   }
   if (pos !== cdLimit) comments.push(`${a.name} has ${cdLimit - pos} unused bytes at the end of its central directory`);
 
   // Local headers: where each entry's data starts, and whether they agree with the central directory.
-  const local = new Window(a, 64 * 1024);
+  const local = new WindowReader(a, LOCAL_WINDOW);
   for (const e of entries) await readLocal(a, local, e, cdOffset);
   overlaps(a, entries, cdOffset, comments);
   return { entries, header, comments };
@@ -430,17 +416,17 @@ function centralEntry(a: Artifact, index: number, h: Buffer, rawName: Buffer, ex
   };
 }
 
-async function readLocal(a: Artifact, win: Window, e: ZipEntry, cdOffset: number): Promise<void> {
+async function readLocal(a: Artifact, win: WindowReader, e: ZipEntry, cdOffset: number): Promise<void> {
   const where = `local header of ${e.name} at offset ${e.localOffset}`;
   if (e.localOffset + LOCAL_SIZE > cdOffset) throw truncated(`Cannot read zip ${a.name}: ${where} runs into the central directory (offset ${cdOffset})`);
-  const h = await win.bytes(e.localOffset, LOCAL_SIZE, where);
+  const h = await win.exact(e.localOffset, LOCAL_SIZE, where);
   if (h.readUInt32LE(0) !== SIG_LOCAL) throw malformed(`Cannot read zip ${a.name}: no local header signature at offset ${e.localOffset} (member ${e.name})`);
   const nameLen = h.readUInt16LE(26);
   const extraLen = h.readUInt16LE(28);
   e.dataOffset = e.localOffset + LOCAL_SIZE + nameLen + extraLen;
   if (e.dataOffset + e.compressedSize > cdOffset)
     throw truncated(`Cannot read zip ${a.name}: the ${e.compressedSize} bytes of member ${e.name} at offset ${e.dataOffset} run past the start of the central directory (${cdOffset})`);
-  const v = await win.bytes(e.localOffset + LOCAL_SIZE, nameLen + extraLen, where);
+  const v = await win.exact(e.localOffset + LOCAL_SIZE, nameLen + extraLen, where);
   const extra = e.meta.extra!;
   const diffs: string[] = [];
   if (!v.subarray(0, nameLen).equals(e.rawName)) diffs.push(`name ${JSON.stringify(decodeText(v.subarray(0, nameLen), (h.readUInt16LE(6) & 0x800) !== 0))}`);

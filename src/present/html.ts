@@ -2,9 +2,10 @@
 // per member, comments as notes, unified diffs side by side. No script and no
 // external resources, so it works under the strict CSP it declares. Every
 // string in the tree is untrusted (it comes from the compared packages): it
-// only ever reaches element text or a quoted attribute, always escaped; ids,
+// only ever reaches element text or a quoted attribute, always escaped (escape.ts); ids,
 // classes and hrefs are built from indexes and fixed tables only.
 import type { Difference, FieldChange } from '../compare/difference.js';
+import { escapeAttribute, escapeText, textOf } from './escape.js';
 
 /** Diff rows shown before the rest is folded into collapsed chunks. */
 export const ROWS_SHOWN = 400;
@@ -18,42 +19,6 @@ const LARGE_LINES = 2000;
 const OPEN_BUDGET = 20_000;
 const TOC_MAX = 2000;
 const CHANGES_SHOWN = 100;
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// C0/C1 controls (not tab/newline), bidi and zero-width controls, BOM, lone
-// surrogates: shown as visible escapes so names cannot spoof or hide text.
-const INVISIBLE = '[\\0-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
-const NEEDS_TEXT = new RegExp(`[&<>"']|${INVISIBLE}`);
-const TEXT_RE = new RegExp(`[&<>"']|${INVISIBLE}`, 'g');
-const TEXT_NL_RE = new RegExp(`[&<>"'\\n]|${INVISIBLE}`, 'g');
-
-function codeOf(c: string): string {
-  const n = c.charCodeAt(0);
-  return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-}
-
-/** Escapes untrusted text for element content; newlines are kept only when asked. */
-export function esc(s: string, keepNewlines = false): string {
-  if (!NEEDS_TEXT.test(s) && (keepNewlines || !s.includes('\n'))) return s;
-  return s.replace(keepNewlines ? TEXT_RE : TEXT_NL_RE, (c) => ENTITIES[c] ?? `<span class="cc">${codeOf(c)}</span>`);
-}
-
-/** Escapes untrusted text for a double-quoted attribute value (no markup possible there). */
-function escAttr(s: string): string {
-  return s.replace(TEXT_NL_RE, (c) => ENTITIES[c] ?? codeOf(c));
-}
-
-/** Values of `changes` may come from a parsed JSON report: anything at all. */
-function str(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  try {
-    return JSON.stringify(v) ?? '';
-  } catch {
-    return '';
-  }
-}
 
 // Classes for known kinds only: a kind read from a hostile JSON report never reaches an attribute.
 const KIND_CLASS: Record<string, string> = {
@@ -98,10 +63,10 @@ function inlineDiff(a: string, b: string): [string, string] {
   while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
   if (s > 0 && isLow(a.charCodeAt(a.length - s))) s--;
   // Little in common (a hex dump row, a rewritten line): marking nearly all of it is only noise.
-  if ((p + s) * 5 < Math.min(a.length, b.length) || p + s === 0) return [esc(a), esc(b)];
+  if ((p + s) * 5 < Math.min(a.length, b.length) || p + s === 0) return [escapeText(a), escapeText(b)];
   const mark = (x: string) => {
     const mid = x.slice(p, x.length - s);
-    return esc(x.slice(0, p)) + (mid ? `<span class="x">${esc(mid)}</span>` : '') + esc(x.slice(x.length - s));
+    return escapeText(x.slice(0, p)) + (mid ? `<span class="x">${escapeText(mid)}</span>` : '') + escapeText(x.slice(x.length - s));
   };
   return [mark(a), mark(b)];
 }
@@ -125,7 +90,7 @@ class DiffTable {
     if (!it) return `${ln}<td class="empty"></td>`;
     if (it.t === 'cut') return `${ln}<td class="cut">[ ${it.n} lines removed ]</td>`;
     if (it.t === 'nonl') return `${ln}<td class="nonl">\\ No newline at end of file</td>`;
-    return `${ln}<td class="${cls}">${html ?? esc(it.text)}</td>`;
+    return `${ln}<td class="${cls}">${html ?? escapeText(it.text)}</td>`;
   }
 
   private flush(): void {
@@ -151,7 +116,7 @@ class DiffTable {
     if (c === ' ') {
       this.flush();
       const ln = (n: number | null) => (this.linenos ? `<td class="ln">${lineNo(n)}</td>` : '');
-      const h = esc(rest);
+      const h = escapeText(rest);
       this.rows.push(`<tr>${ln(this.oldNo)}<td class="ctx">${h}</td>${ln(this.newNo)}<td class="ctx">${h}</td></tr>`);
       if (this.oldNo !== null) this.oldNo++;
       if (this.newNo !== null) this.newNo++;
@@ -182,10 +147,10 @@ class DiffTable {
         // An empty side's header names the line before it (GNU diff), hence + 1.
         this.oldNo = Number(h[1]) + (h[2] === '0' ? 1 : 0);
         this.newNo = Number(h[3]) + (h[4] === '0' ? 1 : 0);
-        this.full('hunk', esc(line));
+        this.full('hunk', escapeText(line));
       } else {
         this.oldNo = this.newNo = null;
-        this.full('other', esc(line));
+        this.full('other', escapeText(line));
       }
       this.last = '';
     }
@@ -228,7 +193,7 @@ function renderDiff(diff: string, linenos: boolean): string {
 
 function changesTable(changes: FieldChange[]): string {
   const row = (c: FieldChange) =>
-    `<tr><td>${esc(str(c.member))}</td><td>${esc(str(c.field))}</td><td class="v1">${esc(str(c.value1))}</td><td class="v2">${esc(str(c.value2))}</td></tr>`;
+    `<tr><td>${escapeText(textOf(c.member))}</td><td>${escapeText(textOf(c.field))}</td><td class="v1">${escapeText(textOf(c.value1))}</td><td class="v2">${escapeText(textOf(c.value2))}</td></tr>`;
   const head = '<table class="changes"><thead><tr><th>member</th><th>field</th><th>value 1</th><th>value 2</th></tr></thead><tbody>';
   const out = [head, changes.slice(0, CHANGES_SHOWN).map(row).join('\n'), '</tbody></table>'];
   if (changes.length > CHANGES_SHOWN) {
@@ -238,14 +203,14 @@ function changesTable(changes: FieldChange[]): string {
 }
 
 function names(d: Difference): string {
-  if (d.source1 === d.source2) return `<span class="name" title="${escAttr(d.source1)}">${esc(d.source1)}</span>`;
-  return `<span class="name s1" title="${escAttr(d.source1)}">${esc(d.source1)}</span> <span class="arrow">→</span> <span class="name s2" title="${escAttr(d.source2)}">${esc(d.source2)}</span>`;
+  if (d.source1 === d.source2) return `<span class="name" title="${escapeAttribute(d.source1)}">${escapeText(d.source1)}</span>`;
+  return `<span class="name s1" title="${escapeAttribute(d.source1)}">${escapeText(d.source1)}</span> <span class="arrow">→</span> <span class="name s2" title="${escapeAttribute(d.source2)}">${escapeText(d.source2)}</span>`;
 }
 
 function badges(d: Difference, lines: number): string {
   let out = '';
-  if (typeof d.kind === 'string') out += ` <span class="badge ${KIND_CLASS[d.kind] ?? 'k-other'}">${esc(d.kind)}</span>`;
-  if (typeof d.format === 'string') out += ` <span class="badge fmt">${esc(d.format)}</span>`;
+  if (typeof d.kind === 'string') out += ` <span class="badge ${KIND_CLASS[d.kind] ?? 'k-other'}">${escapeText(d.kind)}</span>`;
+  if (typeof d.format === 'string') out += ` <span class="badge fmt">${escapeText(d.format)}</span>`;
   if (lines) out += ` <span class="size">${lines} diff line${lines === 1 ? '' : 's'}</span>`;
   const sub = d.details.length;
   if (sub) out += ` <span class="size">${sub} item${sub === 1 ? '' : 's'}</span>`;
@@ -255,8 +220,8 @@ function badges(d: Difference, lines: number): string {
 /** The node's own content: notes, changes, diff. */
 function body(d: Difference): string {
   const out: string[] = [];
-  for (const c of d.comments) out.push(`<p class="note">${esc(str(c), true)}</p>`);
-  if (typeof d.ignored === 'string') out.push(`<p class="note ignored">ignored by policy: ${esc(d.ignored)}</p>`);
+  for (const c of d.comments) out.push(`<p class="note">${escapeText(textOf(c), true)}</p>`);
+  if (typeof d.ignored === 'string') out.push(`<p class="note ignored">ignored by policy: ${escapeText(d.ignored)}</p>`);
   if (Array.isArray(d.changes) && d.changes.length) out.push(changesTable(d.changes));
   if (typeof d.unifiedDiff === 'string' && d.unifiedDiff) out.push(renderDiff(d.unifiedDiff, !d.hasInternalLinenos));
   return out.join('\n');
@@ -311,12 +276,12 @@ export function* htmlChunks(root: Difference): Generator<string> {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     '<meta name="referrer" content="no-referrer">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>reprove: ${esc(title)}</title>`,
+    `<title>reprove: ${escapeText(title)}</title>`,
     `<style>${CSS}</style>`,
     '</head><body>',
     '<header><h1>reprove report</h1><table class="sources">',
-    `<tr><th>source1</th><td>${esc(root.source1)}</td></tr>`,
-    `<tr><th>source2</th><td>${esc(root.source2)}</td></tr>`,
+    `<tr><th>source1</th><td>${escapeText(root.source1)}</td></tr>`,
+    `<tr><th>source2</th><td>${escapeText(root.source2)}</td></tr>`,
     '</table></header>',
     '<nav class="summary">',
     `<p><strong>${members}</strong> differing member${members === 1 ? '' : 's'}, <strong>${entries.length - 1}</strong> difference${entries.length === 2 ? '' : 's'} in all.</p>`,
@@ -324,9 +289,9 @@ export function* htmlChunks(root: Difference): Generator<string> {
   if (entries.length > 1) {
     out.push(`<details class="toc"${entries.length <= 200 ? ' open' : ''}><summary>Contents</summary><ol>`);
     for (const e of entries.slice(1, TOC_MAX + 1)) {
-      const parents = e.path.slice(0, -1).map((p) => `<span class="parent">${esc(p)} /</span> `).join('');
-      const kind = typeof e.node.kind === 'string' ? ` <span class="badge ${KIND_CLASS[e.node.kind] ?? 'k-other'}">${esc(e.node.kind)}</span>` : '';
-      out.push(`<li class="depth${Math.min(e.depth, 8)}"><a href="#d${e.index}">${parents}<span class="leaf">${esc(e.path[e.path.length - 1] ?? '')}</span></a>${kind}</li>`);
+      const parents = e.path.slice(0, -1).map((p) => `<span class="parent">${escapeText(p)} /</span> `).join('');
+      const kind = typeof e.node.kind === 'string' ? ` <span class="badge ${KIND_CLASS[e.node.kind] ?? 'k-other'}">${escapeText(e.node.kind)}</span>` : '';
+      out.push(`<li class="depth${Math.min(e.depth, 8)}"><a href="#d${e.index}">${parents}<span class="leaf">${escapeText(e.path[e.path.length - 1] ?? '')}</span></a>${kind}</li>`);
     }
     out.push('</ol>');
     if (entries.length - 1 > TOC_MAX) out.push(`<p class="note">${entries.length - 1 - TOC_MAX} more not listed.</p>`);
@@ -334,11 +299,11 @@ export function* htmlChunks(root: Difference): Generator<string> {
   }
   if (Array.isArray(root.issues) && root.issues.length) {
     out.push('<section class="causes"><h2>Known causes</h2><ul>');
-    for (const i of root.issues) out.push(`<li><strong>${esc(str(i.id))}</strong> <span class="size">${esc(str(i.confidence))} confidence${i.ignored === true ? ' (ignored by policy)' : ''}</span><br>fix: ${esc(str(i.fix))}</li>`);
+    for (const i of root.issues) out.push(`<li><strong>${escapeText(textOf(i.id))}</strong> <span class="size">${escapeText(textOf(i.confidence))} confidence${i.ignored === true ? ' (ignored by policy)' : ''}</span><br>fix: ${escapeText(textOf(i.fix))}</li>`);
     out.push('</ul>');
     if (Array.isArray(root.unexplained) && root.unexplained.length) {
       out.push(`<p class="note">Not explained by any known cause (${root.unexplained.length}):</p><ul>`);
-      for (const u of root.unexplained) out.push(`<li>${esc(str(u))}</li>`);
+      for (const u of root.unexplained) out.push(`<li>${escapeText(textOf(u))}</li>`);
       out.push('</ul>');
     } else out.push('<p class="note">Every difference is explained by the causes above.</p>');
     out.push('</section>');
