@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { explain } from '../explain/explain.js';
+import { ReproveError } from '../compare/errors.js';
 import { parseJsonReport } from '../present/json.js';
 import { UsageError } from './options.js';
 
@@ -14,9 +15,9 @@ export async function runExplain(args: string[]): Promise<number> {
   });
   let root;
   try {
-    root = parseJsonReport(text);
+    root = parseJsonReport(text, positionals[0]);
   } catch (e) {
-    throw new UsageError(`Cannot read ${positionals[0]} as a diffoscope JSON report: ${(e as Error).message}`);
+    throw new UsageError(`Cannot read ${positionals[0]} as a diffoscope JSON report: ${e instanceof ReproveError ? e.describe() : (e as Error).message}`);
   }
   const e = explain(root);
   if (values.json) {
