@@ -111,6 +111,23 @@ function metadataText(m: Artifact): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A symlink whose target changed, or that became (or replaced) something else, as a
+ * member of its own: diffoscope's "symlink" node with a "destination:" line each
+ * side. The parent's listing shows the change as well, as diffoscope's does.
+ */
+async function symlinkDifference(a: Artifact, b: Artifact, ctx: Context): Promise<Difference | null> {
+  if (a.meta.type !== 'symlink' && b.meta.type !== 'symlink') return null;
+  if (a.meta.type === b.meta.type && a.meta.linkTarget === b.meta.linkTarget) return null;
+  const describe = (m: Artifact) => (m.meta.type === 'symlink' ? `destination: ${m.meta.linkTarget ?? ''}\n` : `type: ${m.meta.type}${m.meta.type === 'file' ? ` of ${m.meta.size} bytes` : ''}\n`);
+  const d = await textDifference(ctx, a.name, b.name, describe(a), describe(b), {
+    kind: 'metadata',
+    changes: [{ member: a.name, field: 'linkTarget', value1: a.meta.linkTarget, value2: b.meta.linkTarget }],
+  });
+  d?.comments.unshift(a.meta.type === b.meta.type ? 'symlink' : `Type changed: ${a.meta.type} vs ${b.meta.type}`);
+  return d;
+}
+
 interface Pair {
   a: Artifact;
   b: Artifact;
@@ -273,8 +290,13 @@ export async function compareMembers(
   const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
     let d = await compareArtifacts(p.a, p.b, ctx, depth);
     ctx.progress?.advance(1, p.a.name);
+    const link = await symlinkDifference(p.a, p.b, ctx);
+    // Members of either kind have no bytes to compare, so d is null here unless a format gave a link bytes.
+    if (link && d) d.details.unshift(link);
+    else if (link) d = link;
     if (opts.metadataNodes) {
-      const fields = metadataChanges(p.a, p.b);
+      // A symlink's new target is its node's own diff (above); the metadata child shows the rest.
+      const fields = metadataChanges(p.a, p.b).filter((c) => !(link && c.field === 'linkTarget'));
       if (fields.length) {
         const meta = await textDifference(ctx, 'metadata', 'metadata', metadataText(p.a), metadataText(p.b), { kind: 'metadata', changes: fields });
         d ??= { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' };

