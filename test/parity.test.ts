@@ -56,3 +56,24 @@ find a b -exec touch -h -d 2020-01-01 {} + && tar --sort=name -cf a.tar -C a dir
   assert.match(link.unified_diff!, /\n-destination: f\n\+type: file of 2 bytes\n$/);
   if (!noDiffoscope) assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(diffoscopeJson(`${d}/a.tar`, `${d}/b.tar`))));
 });
+
+test('gzip against a zip of one file: the gzip content is compared with the zip member, one level down, as diffoscope pairs them', { skip: !haveCommand('zip') && 'zip missing' }, (t) => {
+  const d = workdir(t);
+  sh(d, `seq 1 100 > x && seq 1 101 > y && seq 1 100 > x2 && gzip -n -k x && zip -qX one.zip y && zip -qX two.zip x2 y`);
+  const { code, json, stderr } = reproveJson(`${d}/x.gz`, `${d}/one.zip`);
+  assert.equal(code, 1, stderr);
+  assert.deepEqual(json!.comments, ['Format differs: gzip vs zip; comparing the decompressed content']);
+  const inner = json!.details![0]!;
+  assert.deepEqual([inner.source1, inner.source2], ['x', 'y']);
+  assert.match(inner.unified_diff!, /\n 100\n\+101\n$/);
+  if (!noDiffoscope) {
+    const theirs = diffoscopeJson(`${d}/x.gz`, `${d}/one.zip`);
+    assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(theirs)));
+    assert.equal(find(theirs, 'x')?.source2, 'y');
+  }
+  // A zip of two members has no single content: the pair is compared as bytes, as before.
+  const two = reproveJson(`${d}/x.gz`, `${d}/two.zip`);
+  assert.equal(two.code, 1, two.stderr);
+  assert.deepEqual(two.json!.comments, ['Format differs: gzip vs zip']);
+  assert.match(two.json!.unified_diff!, /^@@ /);
+});
