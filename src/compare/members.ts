@@ -170,7 +170,7 @@ function versionless(name: string): string {
  * numbers, then by content similarity. The
  * matching is symmetric (comparing B with A pairs the same members as A with B):
  * candidates are taken in an order that does not depend on which side is which,
- * the best-scoring pair of all first, ties broken by the two names.
+ * the best-scoring pair of all first, ties broken by archive order, then by the two names.
  */
 async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): Promise<Pair[]> {
   const pairs: Pair[] = [];
@@ -227,7 +227,14 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
       if (score >= ctx.limits.fuzzyThreshold) scored.push({ i, j, score, key: [restA[i]!.name, restB[j]!.name].sort().join('\u0000') });
     }
   }
-  scored.sort((x, y) => y.score - x.score || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  // Equal scores (two copies of one file, say): the candidates earlier in their archives first, as
+  // diffoscope takes them (each member in archive order, its best candidate the first in archive
+  // order); the order key is symmetric, (min, max) of the two positions, so that B against A pairs
+  // the same members. Unequal scores keep best-first, which never pairs worse than diffoscope's
+  // first-come order.
+  const early = (x: { i: number; j: number }) => Math.min(x.i, x.j);
+  const late = (x: { i: number; j: number }) => Math.max(x.i, x.j);
+  scored.sort((x, y) => y.score - x.score || early(x) - early(y) || late(x) - late(y) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   for (const { i, j, score } of scored) {
     const [a, b] = [restA[i]!, restB[j]!];
     if (takenA.has(a) || takenB.has(b)) continue;
