@@ -3,7 +3,11 @@
 // gzip/zip quine, the pairing of a renamed member among similar ones, and the
 // tag names of an RPM's headers.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+// compare.js first: it loads the format registry, which rpm.js is part of.
+import { artifactFromPath } from '../src/compare/compare.js';
+import { readRpm } from '../src/formats/rpm.js';
 import { diffoscopeJson, directoryFilePaths, find, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
@@ -106,3 +110,71 @@ tar --format=gnu -cf a.tar -C a matching && tar --format=gnu -cf b.tar -C b ${or
     }
   });
 }
+
+/** The interpreter diffoscope runs on, when it can import `module` (diffoscope's RPM header view needs python3-rpm). */
+function diffoscopePython(d: string, module: string): string | undefined {
+  if (!haveCommand('diffoscope')) return undefined;
+  const python = sh(d, `head -1 "$(command -v diffoscope)" | sed 's/^#! *//'`).trim();
+  return sh(d, `${python} -c 'import ${module}' 2>/dev/null && echo yes || true`).trim() === 'yes' ? python : undefined;
+}
+
+const RPM_SPEC = `Name: tags
+Version: 1.0
+Release: 1
+Summary: Tag names
+License: MIT
+BuildArch: noarch
+Requires: bash
+%description
+Every header tag by name.
+%install
+mkdir -p %{buildroot}/usr/share/tags
+echo @DATA@ > %{buildroot}/usr/share/tags/data.txt
+%post
+echo post
+%files
+/usr/share/tags/data.txt
+`;
+
+test('RPM: every tag of the signature and main headers has a name, the ones rpm and diffoscope show ARCHIVESIZE and the rest by', { skip: !haveCommand('rpmbuild') && 'rpmbuild missing' }, async (t) => {
+  const d = workdir(t);
+  const build = (data: string, out: string) => {
+    writeFileSync(`${d}/tags.spec`, RPM_SPEC.replace('@DATA@', data));
+    sh(d, `rm -rf top && rpmbuild -bb --define '_topdir ${d}/top' tags.spec >build.log 2>&1 || { cat build.log >&2; exit 1; }; cp top/RPMS/noarch/tags-1.0-1.noarch.rpm ${out}`);
+  };
+  build('one', 'a.rpm');
+  build('three', 'b.rpm');
+  const p = await readRpm(await artifactFromPath(`${d}/a.rpm`));
+  const signature = new Map(p.signature.tags.map((x) => [x.name, x.tag]));
+  const header = new Map(p.header.tags.map((x) => [x.tag, x.name]));
+  assert.deepEqual([...p.signature.tags, ...p.header.tags].filter((x) => /^TAG\d+$/.test(x.name)).map((x) => x.tag), [], 'tags without a name');
+  // RPMSIGTAG_PAYLOADSIZE (1007), by the name rpm queries it and diffoscope shows it.
+  assert.equal(signature.get('ARCHIVESIZE'), 1007);
+  assert.equal(p.signature.tags.find((x) => x.tag === 1007)!.values[0], sh(d, `rpm -qp --qf '%{ARCHIVESIZE}' a.rpm`));
+
+  // The report shows it in the signature header view.
+  const { json } = reproveJson(`${d}/a.rpm`, `${d}/b.rpm`);
+  const view = find(json, 'signature header')!.unified_diff!;
+  assert.match(view, /^-ARCHIVESIZE: \d+$/m);
+  assert.match(view, /^\+ARCHIVESIZE: \d+$/m);
+
+  // Every tag of the header diffoscope shows (rpm's, with the signature tags merged in) is one of ours:
+  // a main-header tag of that number, or a signature tag of that name.
+  const python = diffoscopePython(d, 'rpm');
+  if (python) {
+    const listed = sh(d, `${python} -c '
+import rpm, sys
+ts = rpm.TransactionSet(); ts.setVSFlags(-1)
+with open("a.rpm") as f: h = ts.hdrFromFdno(f)
+for tag in sorted(rpm.tagnames):
+    if tag in h: print(tag, rpm.tagnames[tag])
+'`);
+    const missing = listed
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string])
+      .filter(([tag, name]) => !header.has(Number(tag)) && !signature.has(name));
+    assert.deepEqual(missing, []);
+    assert.match(listed, /^1046 ARCHIVESIZE$/m);
+  }
+});
