@@ -80,7 +80,7 @@ export function diffoscopeJson(a: string, b: string): JsonNode | null {
  */
 export function isPseudoNode(name: string): boolean {
   return (
-    /^(file list|line order|filetype from file\(1\)|metadata|Pretty-printed|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|pyc header|Python (bytecode|disassembly|code object .*)|mo header|gettext catalog|msgunfmt .*|javap .*|procyon .*|class file structure|hex dump|control\.tar.* header|debian-binary header|ELF header|ELF program headers|ELF section table|ELF section .*|ELF bytes outside sections)$/.test(name) ||
+    /^(file list|line order|filetype from file\(1\)|filetype from diffoscope|metadata|Pretty-printed|encoding|gzip header|bzip2 header|xz header|zstd header|tar archive|ar archive|cpio archive|zip archive|archive comment|Format-specific differences|.* \{\}|stat .*|zipinfo.*|zipnote.*|bsdtar .*|ar .*|cpio .*|getfacl .*|lsattr .*|xxd .*|Ignoring .*|pyc header|Python (bytecode|disassembly|code object .*)|mo header|gettext catalog|msgunfmt .*|javap .*|procyon .*|class file structure|hex dump|control\.tar.* header|debian-binary header|ELF header|ELF program headers|ELF section table|ELF section .*|ELF bytes outside sections)$/.test(name) ||
     / \{\}$/.test(name) ||
     // diffoscope's command views whose "{}" is not at the end (find {} -execdir llvm-dis ...).
     /^find .*\{\}/.test(name) ||

@@ -91,7 +91,7 @@ test('the arch-buildinfo policy allows only builddate (and the .MTREE entries of
         `printf 'pkgname = x\\npkgver = 1-1\\nbuilddate = ${builddate}\\npackager = P <p@example.org>\\nsize = 6\\narch = any\\n' > .PKGINFO && ` +
         `printf 'format = 2\\npkgname = x\\nbuilddate = ${builddate}\\nbuilddir = /build\\nbuildenv = !distcc\\n' > .BUILDINFO && ` +
         `find . -exec touch -h -d @1700000000 {} + && ` +
-        `LANG=C bsdtar -czf .MTREE --format=mtree --options='!all,use-set,type,uid,gid,mode,time,size,md5,sha256,link' .BUILDINFO .PKGINFO usr && touch -d @1700000000 .MTREE && ` +
+        `LANG=C bsdtar -cf - --format=mtree --options='!all,use-set,type,uid,gid,mode,time,size,md5,sha256,link' .BUILDINFO .PKGINFO usr | gzip -c -f -n > .MTREE && touch -d @1700000000 .MTREE && ` +
         `LANG=C bsdtar -cf - --no-fflags --uid 0 --gid 0 .MTREE .BUILDINFO .PKGINFO usr | zstd -q -c > ../${name}.pkg.tar.zst`,
     );
   make('a', '1700000000');

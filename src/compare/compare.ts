@@ -31,7 +31,10 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
   const [fa, fb] = await settleAll([ctx.recognise(a), ctx.recognise(b)]);
   const format = fa === fb ? fa : ctx.formats.fallback;
   try {
-    if (fa !== fb && fa.content && fb.content) return await compareContents(a, b, fa, fb, ctx, depth);
+    if (fa !== fb && fa.content && fb.content) {
+      const d = await compareContents(a, b, fa, fb, ctx, depth);
+      if (d) return d;
+    }
     const d = await format.compare(a, b, ctx, depth + 1);
     if (fa !== fb && d) state(d, 'format-differs', `Format differs: ${fa.name} vs ${fb.name}`);
     if (d) {
@@ -58,14 +61,35 @@ async function compareRecognised(a: Artifact, b: Artifact, ctx: Context, depth: 
   }
 }
 
-/** Two different compressions: compare what they decompress to. */
-async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference> {
-  const [ca, cb] = await settleAll([fa.content!(a, ctx), fb.content!(b, ctx)]);
-  const inner = await ctx.compare(ca, cb, depth + 1);
+/**
+ * Two different compressions (or a compression and a one-file archive): compare what
+ * they hold; null when a side has no single content ('unsupported'), to be compared as
+ * bytes. Contents with the same bytes as the pair itself (a gzip or zip that contains
+ * itself, a quine) are shown once and not descended again: that would repeat this pair.
+ */
+async function compareContents(a: Artifact, b: Artifact, fa: Format, fb: Format, ctx: Context, depth: number): Promise<Difference | null> {
+  let ca: Artifact;
+  let cb: Artifact;
+  try {
+    [ca, cb] = await settleAll([fa.content!(a, ctx), fb.content!(b, ctx)]);
+  } catch (err) {
+    if (err instanceof ReproveError && err.kind === 'unsupported') return null;
+    throw err;
+  }
+  const inner = (await repeatsPair(a, b, ca, cb)) ?? (await ctx.compare(ca, cb, depth + 1));
   const d = state(node(a.name, b.name, { kind: 'artifact' }), 'format-differs', `Format differs: ${fa.name} vs ${fb.name}; comparing the decompressed content`);
   if (inner) d.details.push(inner);
   else d.comments.push('The decompressed content is identical');
   return d;
+}
+
+/** The node of a content pair with the same bytes as its container pair, which is not compared again; null otherwise. */
+async function repeatsPair(a: Artifact, b: Artifact, ca: Artifact, cb: Artifact): Promise<Difference | null> {
+  if (ca.size !== a.size || cb.size !== b.size || !(await sameBytes(ca, a)) || !(await sameBytes(cb, b))) return null;
+  return node(ca.name, cb.name, {
+    kind: 'artifact',
+    comments: [`Same bytes as ${a.name} and ${b.name}, which contain themselves (quines): not compared again`],
+  });
 }
 
 export interface CompareResult {

@@ -110,6 +110,23 @@ function metadataText(m: Artifact): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A symlink whose target changed, or that became (or replaced) something else, as a
+ * member of its own: diffoscope's "symlink" node with a "destination:" line each
+ * side. The parent's listing shows the change as well, as diffoscope's does.
+ */
+async function symlinkDifference(a: Artifact, b: Artifact, ctx: Context): Promise<Difference | null> {
+  if (a.meta.type !== 'symlink' && b.meta.type !== 'symlink') return null;
+  if (a.meta.type === b.meta.type && a.meta.linkTarget === b.meta.linkTarget) return null;
+  const describe = (m: Artifact) => (m.meta.type === 'symlink' ? `destination: ${m.meta.linkTarget ?? ''}\n` : `type: ${m.meta.type}${m.meta.type === 'file' ? ` of ${m.meta.size} bytes` : ''}\n`);
+  const d = await textDifference(ctx, a.name, b.name, describe(a), describe(b), {
+    kind: 'metadata',
+    changes: [{ member: a.name, field: 'linkTarget', value1: a.meta.linkTarget, value2: b.meta.linkTarget }],
+  });
+  d?.comments.unshift(a.meta.type === b.meta.type ? 'symlink' : `Type changed: ${a.meta.type} vs ${b.meta.type}`);
+  return d;
+}
+
 interface Pair {
   a: Artifact;
   b: Artifact;
@@ -152,7 +169,7 @@ function versionless(name: string): string {
  * numbers, then by content similarity. The
  * matching is symmetric (comparing B with A pairs the same members as A with B):
  * candidates are taken in an order that does not depend on which side is which,
- * the best-scoring pair of all first, ties broken by the two names.
+ * the best-scoring pair of all first, ties broken by archive order, then by the two names.
  */
 async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): Promise<Pair[]> {
   const pairs: Pair[] = [];
@@ -209,7 +226,14 @@ async function fuzzyPairs(onlyA: Artifact[], onlyB: Artifact[], ctx: Context): P
       if (score >= ctx.limits.fuzzyThreshold) scored.push({ i, j, score, key: [restA[i]!.name, restB[j]!.name].sort().join('\u0000') });
     }
   }
-  scored.sort((x, y) => y.score - x.score || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  // Equal scores (two copies of one file, say): the candidates earlier in their archives first, as
+  // diffoscope takes them (each member in archive order, its best candidate the first in archive
+  // order); the order key is symmetric, (min, max) of the two positions, so that B against A pairs
+  // the same members. Unequal scores keep best-first, which never pairs worse than diffoscope's
+  // first-come order.
+  const early = (x: { i: number; j: number }) => Math.min(x.i, x.j);
+  const late = (x: { i: number; j: number }) => Math.max(x.i, x.j);
+  scored.sort((x, y) => y.score - x.score || early(x) - early(y) || late(x) - late(y) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   for (const { i, j, score } of scored) {
     const [a, b] = [restA[i]!, restB[j]!];
     if (takenA.has(a) || takenB.has(b)) continue;
@@ -272,8 +296,13 @@ export async function compareMembers(
   const results = await mapLimited(pairs, ctx.limits.jobs, async (p) => {
     let d = await ctx.compare(p.a, p.b, depth);
     ctx.progress?.advance(1, p.a.name);
+    const link = await symlinkDifference(p.a, p.b, ctx);
+    // Members of either kind have no bytes to compare, so d is null here unless a format gave a link bytes.
+    if (link && d) d.details.unshift(link);
+    else if (link) d = link;
     if (opts.metadataNodes) {
-      const fields = metadataChanges(p.a, p.b);
+      // A symlink's new target is its node's own diff (above); the metadata child shows the rest.
+      const fields = metadataChanges(p.a, p.b).filter((c) => !(link && c.field === 'linkTarget'));
       if (fields.length) {
         const meta = await textDifference(ctx, 'metadata', 'metadata', metadataText(p.a), metadataText(p.b), { kind: 'metadata', changes: fields });
         d ??= { source1: p.a.name, source2: p.b.name, comments: [], details: [], kind: 'artifact' };

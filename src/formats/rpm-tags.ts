@@ -1,4 +1,5 @@
-// RPM tag numbers and names: the members of rpm 4.18's `enum rpmTag_e` in rpmtag.h,
+// RPM tag numbers and names: the members of `enum rpmTag_e` in rpmtag.h (rpm 4.18, and the
+// tags rpm 4.19, 4.20 and 6.0 added, under rpm 4.18's names where 6.0 renamed one),
 // without RPMTAG_ (the enum name where rpmtag.h also #defines an alias: FILEDIGESTS, not
 // FILEMD5S). Extension tags (FILENAMES, NEVRA, ...) are listed too: rpm computes them and
 // never stores them, but a hostile file could use their numbers.
@@ -27,6 +28,8 @@ export const RPM_TAGS: Readonly<Record<number, string>> = {
   273: 'SHA256HEADER',
   276: 'VERITYSIGNATURES',
   277: 'VERITYSIGNATUREALGO',
+  278: 'OPENPGP',
+  279: 'SHA3_256HEADER',
   1000: 'NAME',
   1001: 'VERSION',
   1002: 'RELEASE',
@@ -317,18 +320,48 @@ export const RPM_TAGS: Readonly<Record<number, string>> = {
   5100: 'TRANSLATIONURL',
   5101: 'UPSTREAMRELEASES',
   5102: 'SOURCELICENSE',
+  // rpm 4.19
+  5103: 'PREUNTRANS',
+  5104: 'POSTUNTRANS',
+  5105: 'PREUNTRANSPROG',
+  5106: 'POSTUNTRANSPROG',
+  5107: 'PREUNTRANSFLAGS',
+  5108: 'POSTUNTRANSFLAGS',
+  5109: 'SYSUSERS',
+  // rpm 4.20 and 6.0
+  5110: 'BUILDSYSTEM',
+  5111: 'BUILDOPTION',
+  5112: 'PAYLOADSIZE',
+  5113: 'PAYLOADSIZEALT',
+  5114: 'RPMFORMAT',
+  5115: 'FILEMIMEINDEX',
+  5116: 'MIMEDICT',
+  5117: 'FILEMIMES',
+  5118: 'PACKAGEDIGESTS',
+  5119: 'PACKAGEDIGESTALGOS',
+  5120: 'SOURCENEVR',
+  5121: 'PAYLOADSHA512',
+  5122: 'PAYLOADSHA512ALT',
+  5123: 'PAYLOADSHA3_256',
+  5124: 'PAYLOADSHA3_256ALT',
 };
 
-/** Tags whose numbers mean something else in the signature header (rpmtag.h RPMSIGTAG_*). */
+/**
+ * Tags whose numbers mean something else in the signature header (rpmtag.h RPMSIGTAG_*),
+ * named as rpm queries them: rpm merges these into the header it reads (headerMergeLegacySigs),
+ * so `rpm -qp --qf '%{ARCHIVESIZE}'` and diffoscope's header view show RPMSIGTAG_PAYLOADSIZE as
+ * ARCHIVESIZE, RPMSIGTAG_LEMD5_1 as SIGLEMD5_1. RESERVEDSPACE and RESERVED (rpm 6) are not merged.
+ */
 export const RPM_SIGNATURE_TAGS: Readonly<Record<number, string>> = {
+  999: 'RESERVED',
   1000: 'SIGSIZE',
-  1001: 'LEMD5_1',
+  1001: 'SIGLEMD5_1',
   1002: 'SIGPGP',
-  1003: 'LEMD5_2',
+  1003: 'SIGLEMD5_2',
   1004: 'SIGMD5',
   1005: 'SIGGPG',
   1006: 'SIGPGP5',
-  1007: 'PAYLOADSIZE',
+  1007: 'ARCHIVESIZE',
   1008: 'RESERVEDSPACE',
   274: 'FILESIGNATURES',
   275: 'FILESIGNATURELENGTH',

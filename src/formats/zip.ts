@@ -599,6 +599,19 @@ export const zipFormat: Format = {
   name: 'zip',
   magic: (head) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6)),
   fileName: /\.(zip|jar|whl|apk|epub|odt|docx)$/i,
+  /**
+   * A zip of one file is compared by that file against another format's content, as
+   * diffoscope pairs the single members of two different containers (the gzip/zip
+   * quine: quine.gz's content against quine.zip's r/r.zip). Any other zip has no
+   * one content: an 'unsupported' error, and the pair is compared as bytes.
+   */
+  async content(a, ctx) {
+    const listing = await listZip(a, ctx);
+    const only = listing.entries.length === 1 ? listing.entries[0]! : undefined;
+    if (!only || only.meta.type !== 'file') throw new ReproveError('unsupported', `${a.name} holds ${listing.entries.length === 1 ? `one ${only!.meta.type}` : `${listing.entries.length} members`}, not one file: it has no single content to compare`);
+    const [member] = await materialise(a, listing, new Set(), ctx, new Map());
+    return member!;
+  },
   async compare(a, b, ctx, depth) {
     const [la, lb] = await settleAll([listZip(a, ctx), listZip(b, ctx)]);
     const header = await headerDifference(ctx, 'zip archive', la.header, lb.header);
