@@ -50,11 +50,14 @@ for line in "${pairs[@]}"; do
   pa="$(deb "${a%%=*}" "${a#*=}")"
   if [ "$b" = copy ]; then cp "$pa" "$work/copy.deb"; pb="$work/copy.deb"; else pb="$(deb "${b%%=*}" "${b#*=}")"; fi
   for side in new old; do
+    rm -f "$work/$name.$side".{json,txt,html}
     bin="$root/dist/bin/main.js"
     [ "$side" = old ] && bin="$old/dist/bin/main.js"
     node "$bin" diff --json "$work/$name.$side.json" --text "$work/$name.$side.txt" --html "$work/$name.$side.html" "$pa" "$pb" >/dev/null 2>"$work/$name.$side.err" || true
   done
-  if cmp -s "$work/$name.new.json" "$work/$name.old.json" && cmp -s "$work/$name.new.txt" "$work/$name.old.txt" && cmp -s "$work/$name.new.html" "$work/$name.old.html"; then
+  if [ ! -e "$work/$name.new.json" ] && [ ! -e "$work/$name.old.json" ]; then
+    echo "same      $name (identical inputs: no report)"
+  elif cmp -s "$work/$name.new.json" "$work/$name.old.json" && cmp -s "$work/$name.new.txt" "$work/$name.old.txt" && cmp -s "$work/$name.new.html" "$work/$name.old.html"; then
     echo "same      $name"
   elif [ "$(tree_of "$work/$name.new.json")" = "$(tree_of "$work/$name.old.json")" ]; then
     echo "same tree $name (the known causes named differ: see $work/$name.{new,old}.txt)"
