@@ -8,6 +8,7 @@ import { mapLimited } from './semaphore.js';
 import { similarity, sketch } from './similarity.js';
 import { pushTo } from './group-by.js';
 import { settleAll } from './settle.js';
+import { NODE } from '../formats/names.js';
 
 const TYPE_CHAR: Record<Metadata['type'], string> = {
   file: '-',
@@ -284,7 +285,7 @@ export async function compareMembers(
   const details: Difference[] = [];
   const listA = la.map(listing).join('\n') + (la.length ? '\n' : '');
   const listB = lb.map(listing).join('\n') + (lb.length ? '\n' : '');
-  const listDiff = await textDifference(ctx, opts.listName ?? 'file list', opts.listName ?? 'file list', listA, listB, { kind: 'file-list' });
+  const listDiff = await textDifference(ctx, opts.listName ?? NODE.fileList, opts.listName ?? NODE.fileList, listA, listB, { kind: 'file-list' });
   if (listDiff) {
     if (changes.some((c) => c.field === 'order')) listDiff.comments.push('Members are in a different order');
     listDiff.changes = changes;

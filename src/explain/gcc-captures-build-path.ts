@@ -6,6 +6,7 @@ import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
 import { learnBuildPaths } from './captures-build-path.js';
 import { artifactKey, goArtifacts } from './patterns.js';
+import { FORMAT } from '../formats/names.js';
 
 const NUMBER = /\b(0x[0-9a-f]+|[0-9a-f]{4,}|\d+)\b/gi;
 const DEBUG_SECTION = /(^|[\s=])\.(z?debug_\w+|rodata[\w.]*|comment)\b/;
@@ -23,7 +24,7 @@ export const gccCapturesBuildPath: Detector = {
   detect(items) {
     // Go binaries have their own detector (golang_compiler_captures_build_path_in_binary).
     const go = goArtifacts(items);
-    const elf = items.filter((i) => i.format === 'elf' && !go.has(artifactKey(i)) && (DEBUG_SECTION.test(sectionOf(i)) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
+    const elf = items.filter((i) => i.format === FORMAT.elf && !go.has(artifactKey(i)) && (DEBUG_SECTION.test(sectionOf(i)) || (i.change && /^section:\.(z?debug_|rodata)/.test(i.change.field))));
     if (elf.length === 0) return [];
     const paths = learnBuildPaths(items);
     const debugStrings = elf.some((i) => i.line && [i.line.removed, i.line.added].some((l) => l !== undefined && paths.some(([a, b]) => l.includes(a) || l.includes(b))));
@@ -34,7 +35,7 @@ export const gccCapturesBuildPath: Detector = {
     // so when a longer or shorter path moves them, their bytes follow.
     const shifted = items.filter(
       (i) =>
-        i.format === 'elf' &&
+        i.format === FORMAT.elf &&
         artifacts.has(artifactKey(i)) &&
         ((i.line && i.line.removed !== undefined && i.line.added !== undefined && i.line.removed.replace(NUMBER, '#') === i.line.added.replace(NUMBER, '#')) ||
           (i.whole && i.node.kind === 'binary' && /^ELF section \.eh_frame(_hdr)?$/.test(sectionOf(i)))),

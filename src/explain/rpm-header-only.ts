@@ -4,6 +4,9 @@ import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
 import { pushTo } from '../compare/group-by.js';
 import { artifactKey } from './patterns.js';
+import { FORMAT, NODE } from '../formats/names.js';
+
+const RPM_HEADERS: ReadonlySet<string> = new Set([NODE.rpmHeader, NODE.rpmSignatureHeader, NODE.rpmLead]);
 
 export const rpmHeaderOnly: Detector = {
   id: 'rpm_header_only',
@@ -12,14 +15,14 @@ export const rpmHeaderOnly: Detector = {
   detect(items) {
     const byRpm = new Map<string, EvidenceItem[]>();
     for (const i of items) {
-      if (i.format !== 'rpm') continue;
+      if (i.format !== FORMAT.rpm) continue;
       const key = artifactKey(i);
       pushTo(byRpm, key, i);
     }
     const claims = [];
     for (const list of byRpm.values()) {
       // Header-only: every item sits in a header view of the RPM itself, none inside the payload.
-      if (list.length && list.every((i) => i.node.kind === 'header' || /^(header|signature header|lead)$/.test(i.node.source1))) claims.push({ items: list, confidence: 'high' as const });
+      if (list.length && list.every((i) => i.node.kind === 'header' || RPM_HEADERS.has(i.node.source1))) claims.push({ items: list, confidence: 'high' as const });
     }
     return claims;
   },

@@ -12,6 +12,7 @@ import { decodeName } from './tar.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { WindowReader } from '../compare/window-reader.js';
+import { FORMAT } from './names.js';
 
 export const AR_MAGIC = '!<arch>\n';
 const THIN_MAGIC = '!<thin>\n';
@@ -195,7 +196,7 @@ export async function compareAr(la: ArListing, lb: ArListing, ctx: Context, dept
 }
 
 export const arFormat: Format = {
-  name: 'ar',
+  name: FORMAT.ar,
   magic: (head) => head.length >= 8 && head.toString('latin1', 0, 8) === AR_MAGIC,
   fileName: /\.(a|ar)$/i,
   async compare(a, b, ctx, depth) {

@@ -1,9 +1,10 @@
 // bzip2, decompressed by the bzip2 tool in a subprocess (streaming, on another core).
 import { toolOutput } from '../compare/tool.js';
 import { streamFormat } from './compression.js';
+import { FORMAT } from './names.js';
 
 export const bzip2Format = streamFormat({
-  name: 'bzip2',
+  name: FORMAT.bzip2,
   extension: '.bz2',
   magic: (h) => h.length >= 4 && h.toString('latin1', 0, 3) === 'BZh' && h[3]! >= 0x31 && h[3]! <= 0x39,
   fileName: /\.bz2$/i,

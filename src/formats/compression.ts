@@ -8,6 +8,7 @@ import { compareBinary } from '../compare/hexdump.js';
 import { settleAll } from '../compare/settle.js';
 import { spill } from '../compare/spill.js';
 import type { Format } from './format.js';
+import { NODE } from './names.js';
 
 export interface StreamSpec {
   name: string;
@@ -42,7 +43,7 @@ export function streamFormat(spec: StreamSpec): Format {
     content: (a, ctx) => decompressed(spec, a, ctx),
     async compare(a, b, ctx, depth) {
       const [ha, hb] = spec.header ? await settleAll([spec.header(a), spec.header(b)]) : [{}, {}];
-      const headerDiff = await headerDifference(ctx, `${spec.name} header`, ha, hb);
+      const headerDiff = await headerDifference(ctx, NODE.streamHeader(spec.name), ha, hb);
       const [ca, cb] = await settleAll([decompressed(spec, a, ctx), decompressed(spec, b, ctx)]);
       const inner = await ctx.compare(ca, cb, depth);
       if (!inner && !headerDiff) {

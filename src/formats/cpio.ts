@@ -11,6 +11,7 @@ import { decodeName } from './tar.js';
 import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const TRAILER = 'TRAILER!!!';
 /** PATH_MAX is 4096; a name this long is hostile or broken. */
@@ -192,7 +193,7 @@ async function readCpio(a: Artifact, ctx: Context): Promise<CpioListing> {
 }
 
 export const cpioFormat: Format = {
-  name: 'cpio',
+  name: FORMAT.cpio,
   magic: (head) => {
     const v = variantOf(head);
     if (!v || head.length < HEADER_SIZE[v]) return false;

@@ -7,6 +7,7 @@ import { group, headerDifference, type Difference } from '../compare/difference.
 import { AR_MAGIC, compareAr, listAr, type ArListing } from './ar.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const STANDARD = [/^debian-binary$/, /^control\.tar(\.(gz|xz|zst))?$/, /^data\.tar(\.(gz|bz2|xz|lzma|zst))?$/];
 const MAX_VERSION = 1024;
@@ -36,7 +37,7 @@ function stem(name: string): string {
 }
 
 export const debFormat: Format = {
-  name: 'deb',
+  name: FORMAT.deb,
   magic: (head) => head.length >= 22 && head.toString('latin1', 0, 21) === `${AR_MAGIC}debian-binary` && (head[21] === 0x20 || head[21] === 0x2f),
   fileName: /\.(deb|udeb|ddeb)$/i,
   async compare(a, b, ctx, depth) {

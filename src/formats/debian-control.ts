@@ -7,6 +7,7 @@ import { textDifference, type Difference, type FieldChange } from '../compare/di
 import { malformed } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { baseName, capChanges, compareParsed, fieldChanges, headText } from './pkginfo.js';
+import { FORMAT } from './names.js';
 
 export interface Paragraph {
   /** "Package: foo": the first field, naming the paragraph in changes of multi-paragraph files. */
@@ -125,7 +126,7 @@ export async function deb822Difference(ctx: Context, name1: string, name2: strin
 }
 
 export const debianControlFormat: Format = {
-  name: 'debian-control',
+  name: FORMAT.debianControl,
   magic(head, a) {
     const text = headText(head);
     return text !== null && looksLikeControl(a.name, text);

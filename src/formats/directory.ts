@@ -9,6 +9,7 @@ import { LimitError, ReproveError } from '../compare/errors.js';
 import { compareMembers } from '../compare/members.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 /** Every entry below `root`, depth first in name order, named by relative path. */
 export async function listDirectory(root: Artifact, ctx: Context): Promise<Artifact[]> {
@@ -30,7 +31,7 @@ export async function listDirectory(root: Artifact, ctx: Context): Promise<Artif
 }
 
 export const directoryFormat: Format = {
-  name: 'directory',
+  name: FORMAT.directory,
   async compare(a, b, ctx, depth) {
     const [la, lb] = await settleAll([listDirectory(a, ctx), listDirectory(b, ctx)]);
     const { details, comments } = await compareMembers(la, lb, ctx, depth, { metadataNodes: true });

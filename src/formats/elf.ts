@@ -14,6 +14,7 @@ import { CHUNK, hex, readElf, type Elf, type Section } from './elf-parse.js';
 import { sharedDisassembly, smallCodeSections, type SharedDisassembly } from './elf-tools.js';
 import { sectionTable, sectionView, segmentTable } from './elf-views.js';
 import type { Format } from './format.js';
+import { FORMAT } from './names.js';
 
 /** Differing sections shown one by one; past this, named in a comment. */
 const MAX_SECTION_VIEWS = 2000;
@@ -117,7 +118,7 @@ async function compareElf(a: Artifact, b: Artifact, ctx: Context): Promise<Diffe
 }
 
 export const elfFormat: Format = {
-  name: 'elf',
+  name: FORMAT.elf,
   magic: (head) => head.length >= 16 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46,
   compare: (a, b, ctx) => compareElf(a, b, ctx),
 };

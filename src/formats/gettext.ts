@@ -7,6 +7,7 @@ import { group, headerDifference, textDifference, type FieldChange } from '../co
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const MAGIC = 0x950412de;
 const HEADER = 28;
@@ -198,7 +199,7 @@ export async function readMo(a: Artifact, ctx: Context): Promise<Catalog> {
 }
 
 export const gettextFormat: Format = {
-  name: 'gettext',
+  name: FORMAT.gettext,
   magic: (head) => head.length >= HEADER && (head.readUInt32LE(0) === MAGIC || head.readUInt32BE(0) === MAGIC),
   fileName: /\.g?mo$/,
   async compare(a, b, ctx) {

@@ -5,6 +5,7 @@ import { malformed } from '../compare/errors.js';
 import { formatTime } from '../compare/members.js';
 import { transformOutput } from '../compare/spill.js';
 import { streamFormat } from './compression.js';
+import { FORMAT } from './names.js';
 
 const OS_NAMES = ['FAT', 'Amiga', 'VMS', 'Unix', 'VM/CMS', 'Atari TOS', 'HPFS', 'Macintosh', 'Z-System', 'CP/M', 'TOPS-20', 'NTFS', 'QDOS', 'Acorn RISCOS'];
 const MAX_HEADER = 64 * 1024;
@@ -47,7 +48,7 @@ export async function gzipHeader(a: Artifact): Promise<Record<string, string>> {
 }
 
 export const gzipFormat = streamFormat({
-  name: 'gzip',
+  name: FORMAT.gzip,
   extension: '.gz',
   magic: (h) => h.length >= 3 && h[0] === 0x1f && h[1] === 0x8b && h[2] === 8,
   fileName: /\.(gz|tgz)$/i,

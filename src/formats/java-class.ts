@@ -11,6 +11,7 @@ import { haveTool, runTool } from '../compare/tool.js';
 import { compareBinary } from '../compare/hexdump.js';
 import type { Format, MemberPair } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const MAGIC = 0xcafebabe;
 /** Mach-O fat binaries share the magic; there the next word is a small architecture count. */
@@ -273,7 +274,7 @@ function majorVersion(head: Buffer): number | undefined {
 }
 
 export const javaClassFormat: Format = {
-  name: 'java-class',
+  name: FORMAT.javaClass,
   magic: (head) => majorVersion(head) !== undefined,
   fileName: CLASS_NAME,
   prepare: planBatches,

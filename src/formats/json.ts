@@ -6,6 +6,7 @@ import { textDifference, type Difference } from '../compare/difference.js';
 import { compareText, readText } from './text.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -43,7 +44,7 @@ async function compareJson(a: Artifact, b: Artifact, ctx: Context): Promise<Diff
 }
 
 export const jsonFormat: Format = {
-  name: 'json',
+  name: FORMAT.json,
   // A JSON document starts with an object or an array; if it does not parse, it is compared as text.
   magic: (head) => /^\s*[[{]/.test(head.toString('latin1', 0, 256)),
   fileName: /\.json$/i,

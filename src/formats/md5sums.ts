@@ -5,6 +5,7 @@ import { node, textDifference, type Difference, type FieldChange } from '../comp
 import { malformed } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { baseName, capChanges, compareParsed, headText } from './pkginfo.js';
+import { FORMAT } from './names.js';
 
 export interface Md5Line {
   digest: string;
@@ -30,7 +31,7 @@ const listing = (lines: Md5Line[]) => lines.map((l) => `${l.digest}  ${l.path}\n
 const byPath = (x: Md5Line, y: Md5Line) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
 
 export const md5sumsFormat: Format = {
-  name: 'md5sums',
+  name: FORMAT.md5sums,
   magic(head, a) {
     const text = headText(head);
     if (text === null || !/^md5sums$/i.test(baseName(a.name))) return false;

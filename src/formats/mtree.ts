@@ -7,6 +7,7 @@ import { textDifference, type Difference, type FieldChange } from '../compare/di
 import { malformed } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { capChanges, compareParsed, headText } from './pkginfo.js';
+import { FORMAT } from './names.js';
 
 export type Keywords = Map<string, string>;
 
@@ -210,7 +211,7 @@ export async function mtreeDifference(ctx: Context, name1: string, name2: string
 }
 
 export const mtreeFormat: Format = {
-  name: 'mtree',
+  name: FORMAT.mtree,
   magic(head) {
     const text = headText(head);
     return text !== null && /^#mtree(\s|$)/.test(text);

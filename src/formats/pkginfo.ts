@@ -9,6 +9,7 @@ import { malformed, ReproveError } from '../compare/errors.js';
 import type { Format } from './format.js';
 import { compareText, readText } from './text.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 /** Field changes kept on one node; the rest are counted in a comment. */
 export const MAX_CHANGES = 100_000;
@@ -161,7 +162,7 @@ function looksLikePkginfo(name: string, text: string): boolean {
 }
 
 export const pkginfoFormat: Format = {
-  name: 'pkginfo',
+  name: FORMAT.pkginfo,
   magic(head, a) {
     const text = headText(head);
     return text !== null && looksLikePkginfo(a.name, text);

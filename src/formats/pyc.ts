@@ -142,6 +142,7 @@ else:
     show(co, co.co_name)
 `;
 import { settleAll } from '../compare/settle.js';
+import { FORMAT, NODE } from './names.js';
 
 /** A python3 whose MAGIC_NUMBER is `magic`, or null. Cached per magic. */
 const interpreters = new Map<number, Promise<string | null>>();
@@ -203,7 +204,7 @@ async function compareCode(a: Artifact, b: Artifact, ha: PycHeader, hb: PycHeade
 }
 
 export const pycFormat: Format = {
-  name: 'pyc',
+  name: FORMAT.pyc,
   // Past the magic: valid flags and a marshalled code object ('c', maybe with its ref
   // bit), so that a text file starting "X\r\r\n" is not taken for bytecode.
   magic(head) {
@@ -225,7 +226,7 @@ export const pycFormat: Format = {
     ]);
     const fa = { ...ha.fields, 'code size': String(a.size - ha.codeOffset) };
     const fb = { ...hb.fields, 'code size': String(b.size - hb.codeOffset) };
-    const header = await headerDifference(ctx, 'pyc header', fa, fb);
+    const header = await headerDifference(ctx, NODE.pycHeader, fa, fb);
     const code = await compareCode(a, b, ha, hb, ctx);
     return group(a.name, b.name, [header, code]);
   },

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Artifact } from '../compare/artifact.js';
 import { asReproveError, malformed, truncated } from '../compare/errors.js';
 import { tagName } from './rpm-tags.js';
+import { NODE } from './names.js';
 
 export const LEAD_MAGIC = Buffer.from([0xed, 0xab, 0xee, 0xdb]);
 const HEADER_MAGIC = Buffer.from([0x8e, 0xad, 0xe8, 0x01]);
@@ -162,9 +163,9 @@ async function readRpmUnlocated(a: Artifact): Promise<RpmPackage> {
   const lead = parseLead(await a.readExact(0, LEAD_SIZE, 'RPM lead'), a.name);
   const comments: string[] = [];
   if (lead['signature type'] !== '5') comments.push(`${a.name}: lead signature type is ${lead['signature type']}, rpm writes 5 (header-style signature)`);
-  const signature = await readHeader(a, LEAD_SIZE, 'signature header', true);
+  const signature = await readHeader(a, LEAD_SIZE, NODE.rpmSignatureHeader, true);
   const sigEnd = LEAD_SIZE + signature.bytes.length;
-  const header = await readHeader(a, sigEnd + ((8 - (sigEnd % 8)) % 8), 'header', false);
+  const header = await readHeader(a, sigEnd + ((8 - (sigEnd % 8)) % 8), NODE.rpmHeader, false);
   const payloadOffset = header.offset + header.bytes.length;
   return { lead, signature, header, payloadOffset, comments };
 }

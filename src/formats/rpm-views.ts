@@ -9,6 +9,7 @@ import { node, textDifference, type Difference, type FieldChange } from '../comp
 import { formatTime, modeString } from '../compare/members.js';
 import { digestName } from './rpm-integrity.js';
 import { BIN, I18NSTRING, RPM_TYPES, tagValues, type RpmHeader, type RpmPackage, type RpmTag } from './rpm-parser.js';
+import { NODE } from './names.js';
 
 /** A change's value is cut past this, so a hostile 256 MiB array does not land in the report twice. */
 const MAX_CHANGE_VALUE = 64 * 1024;
@@ -163,8 +164,8 @@ export async function fileListNode(ctx: Context, pa: RpmPackage, pb: RpmPackage,
   }
   for (const f of fb) if (!ma.has(f.path)) changes.push({ member: f.path, field: 'present', value2: 'yes' });
   if (ta === tb && changes.length === 0) return null;
-  const d = await textDifference(ctx, 'file list', 'file list', ta, tb, { kind: 'file-list', changes });
-  return d ?? node('file list', 'file list', { kind: 'file-list', changes, comments: [`Files differ only in ${[...new Set(changes.map((c) => c.field))].join(', ')}`] });
+  const d = await textDifference(ctx, NODE.fileList, NODE.fileList, ta, tb, { kind: 'file-list', changes });
+  return d ?? node(NODE.fileList, NODE.fileList, { kind: 'file-list', changes, comments: [`Files differ only in ${[...new Set(changes.map((c) => c.field))].join(', ')}`] });
 }
 
 const SENSE_LESS = 2;

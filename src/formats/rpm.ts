@@ -12,6 +12,7 @@ import { integrityComments } from './rpm-integrity.js';
 import { LEAD_MAGIC, readRpm } from './rpm-parser.js';
 import { comparePayloads, payloadOf } from './rpm-payload.js';
 import { changelogNode, DEPENDENCY_KINDS, dependencies, dependencyNode, fileListNode, headerNode, scriptletNode } from './rpm-views.js';
+import { FORMAT, NODE } from './names.js';
 
 export async function compareRpm(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
   const [pa, pb] = await settleAll([readRpm(a), readRpm(b)]);
@@ -19,9 +20,9 @@ export async function compareRpm(a: Artifact, b: Artifact, ctx: Context, depth: 
   const ya = payloadOf(a, pa);
   const yb = payloadOf(b, pb);
   const details: (Difference | null)[] = [
-    await headerDifference(ctx, 'lead', pa.lead, pb.lead),
-    await headerNode(ctx, 'signature header', pa.signature, pb.signature),
-    await headerNode(ctx, 'header', pa.header, pb.header),
+    await headerDifference(ctx, NODE.rpmLead, pa.lead, pb.lead),
+    await headerNode(ctx, NODE.rpmSignatureHeader, pa.signature, pb.signature),
+    await headerNode(ctx, NODE.rpmHeader, pa.header, pb.header),
   ];
   const viewComments: string[] = [];
   details.push(await fileListNode(ctx, pa, pb, viewComments, a.name, b.name));
@@ -34,7 +35,7 @@ export async function compareRpm(a: Artifact, b: Artifact, ctx: Context, depth: 
 }
 
 export const rpmFormat: Format = {
-  name: 'rpm',
+  name: FORMAT.rpm,
   magic: (head) => head.length >= 4 && head.subarray(0, 4).equals(LEAD_MAGIC),
   fileName: /\.rpm$/i,
   compare: compareRpm,

@@ -10,6 +10,7 @@ import { compareMembers } from '../compare/members.js';
 import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const BLOCK = 512;
 /** pax and GNU long-name records are small; a larger one is hostile or broken. */
@@ -234,7 +235,7 @@ export async function listTar(a: Artifact, ctx: Context): Promise<TarListing> {
 }
 
 export const tarFormat: Format = {
-  name: 'tar',
+  name: FORMAT.tar,
   magic: (head) => {
     if (head.length < BLOCK) return false;
     const magic = head.toString('latin1', 257, 263);

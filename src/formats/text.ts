@@ -6,6 +6,7 @@ import { textDifference, type Difference } from '../compare/difference.js';
 import { compareBinary } from '../compare/hexdump.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
 
@@ -85,7 +86,7 @@ export async function compareText(a: Artifact, b: Artifact, ctx: Context): Promi
 }
 
 export const textFormat: Format = {
-  name: 'text',
+  name: FORMAT.text,
   magic: (head) => head.length > 0 && detectEncoding(head, true) !== null,
   compare: compareText,
 };

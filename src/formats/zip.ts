@@ -20,6 +20,7 @@ import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { pushTo } from '../compare/group-by.js';
 import { settleAll } from '../compare/settle.js';
+import { FORMAT } from './names.js';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -596,7 +597,7 @@ function attachNotes(details: Difference[], na: Map<string, Note[]>, nb: Map<str
 }
 
 export const zipFormat: Format = {
-  name: 'zip',
+  name: FORMAT.zip,
   magic: (head) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6)),
   fileName: /\.(zip|jar|whl|apk|epub|odt|docx)$/i,
   /**

@@ -1,11 +1,12 @@
 // Zstandard, decompressed by zstd in a subprocess; frame header flags compared.
 import { toolOutput } from '../compare/tool.js';
 import { streamFormat } from './compression.js';
+import { FORMAT } from './names.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 export const zstdFormat = streamFormat({
-  name: 'zstd',
+  name: FORMAT.zstd,
   extension: '.zst',
   magic: (h) => h.subarray(0, 4).equals(ZSTD_MAGIC),
   fileName: /\.(zst|zstd|tzst)$/i,

@@ -3,6 +3,7 @@
 // by field (and optionally by the node and member it is in).
 import { readFile } from 'node:fs/promises';
 import { ReproveError } from '../compare/errors.js';
+import { exactly, FORMAT, NODE } from '../formats/names.js';
 
 export interface NodeRule {
   /** Regular expression over the node's name (source1). */
@@ -31,22 +32,25 @@ export interface Policy {
   ignoreFields: FieldRule[];
 }
 
+/** The pattern of the RPM main header's node. */
+const RPM_HEADER = exactly(NODE.rpmHeader);
+
 const RPM_SIGNATURE_REASON = 'the signature header holds signatures and digests over the header and payload; it differs whenever they do, and the payload and header are compared on their own';
 
 export const builtinPolicies: Policy[] = [
   {
     name: 'rpm',
     description: "Fedora's definition: the signature header and the fields that record when and where the build ran (and hashes over them) may differ; the payload must be identical.",
-    appliesTo: { format: 'rpm' },
+    appliesTo: { format: FORMAT.rpm },
     default: true,
-    ignoreNodes: [{ node: '^signature header$', reason: RPM_SIGNATURE_REASON }],
+    ignoreNodes: [{ node: exactly(NODE.rpmSignatureHeader), reason: RPM_SIGNATURE_REASON }],
     ignoreFields: [
-      { field: 'BUILDTIME', node: '^header$', reason: 'records when the build ran' },
-      { field: 'BUILDHOST', node: '^header$', reason: 'records which machine ran the build' },
-      { field: 'COOKIE', node: '^header$', reason: 'build host and time, joined' },
-      { field: 'OPTFLAGS', node: '^header$', reason: 'compiler flags of the build host configuration; the code they produce is compared in the payload' },
-      { field: 'SOURCEPKGID', node: '^header$', reason: 'digest of the source package, which differs when the srpm was rebuilt too' },
-      { field: 'HEADERIMMUTABLE', node: '^header$', reason: 'the immutable-region trailer: it changes with any header field, including the allowed ones' },
+      { field: 'BUILDTIME', node: RPM_HEADER, reason: 'records when the build ran' },
+      { field: 'BUILDHOST', node: RPM_HEADER, reason: 'records which machine ran the build' },
+      { field: 'COOKIE', node: RPM_HEADER, reason: 'build host and time, joined' },
+      { field: 'OPTFLAGS', node: RPM_HEADER, reason: 'compiler flags of the build host configuration; the code they produce is compared in the payload' },
+      { field: 'SOURCEPKGID', node: RPM_HEADER, reason: 'digest of the source package, which differs when the srpm was rebuilt too' },
+      { field: 'HEADERIMMUTABLE', node: RPM_HEADER, reason: 'the immutable-region trailer: it changes with any header field, including the allowed ones' },
       // The digests the signature header holds, should a presenter show them as main-header fields.
       ...['SIGSIZE', 'SIGMD5', 'SHA1HEADER', 'SHA256HEADER', 'RSAHEADER', 'DSAHEADER', 'SIGPGP', 'SIGGPG', 'PGP', 'GPG', 'LONGSIGSIZE', 'SIGLEMD5_1', 'SIGLEMD5_2', 'OPENPGP', 'VERITYSIGNATURES', 'VERITYSIGNATUREALGO', 'RESERVEDSPACE'].map((field) => ({
         field,
@@ -57,12 +61,12 @@ export const builtinPolicies: Policy[] = [
   {
     name: 'rpm-platform',
     description: 'Also allow PLATFORM and SOURCERPM to differ (rebuilds on another distribution release or from a renamed source package).',
-    appliesTo: { format: 'rpm' },
+    appliesTo: { format: FORMAT.rpm },
     default: false,
     ignoreNodes: [],
     ignoreFields: [
-      { field: 'PLATFORM', node: '^header$', reason: 'names the build platform string' },
-      { field: 'SOURCERPM', node: '^header$', reason: 'names the source package file' },
+      { field: 'PLATFORM', node: RPM_HEADER, reason: 'names the build platform string' },
+      { field: 'SOURCERPM', node: RPM_HEADER, reason: 'names the source package file' },
     ],
   },
   {
