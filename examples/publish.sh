@@ -8,11 +8,13 @@
 #
 # The build server's conditions differ from a rebuilder's the way real ones
 # do; the recipe is the same. Here: a build directory under
-# /tmp/reprove-publish-XXXXXX/build/, umask 0002, TZ=EST5EDT (a POSIX zone
-# string: no tzdata needed), LC_ALL=C, its own HOME (with the package's
-# builder-home/ in it, if it has one), and the time it runs at. A rebuilder
-# (check.sh, the worker) builds in another directory with umask 0022, TZ=UTC,
-# LC_ALL=C.UTF-8, later.
+# /tmp/reprove-publish-XXXXXX/build/, umask 0000, TZ=AOE12 ("anywhere on
+# earth", UTC-12, as a POSIX zone string: no tzdata needed), LC_ALL=C, its own
+# HOME (with the package's builder-home/ in it, if it has one), and the time it
+# runs at. A rebuilder (check.sh, the worker) builds in another directory with
+# umask 0022, TZ=UTC, LC_ALL=C.UTF-8, later. The zone and umask are ones no
+# rebuilder is likely to have by accident: a rebuilder in New York, or with a
+# user's umask 0002, still differs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 out="${1:-$examples_dir/out}"
@@ -23,7 +25,7 @@ mkdir -p "$out/sources" "$out/published" "$out/logs/publish"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/reprove-publish-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-export EX_UMASK=0002 EX_TZ=EST5EDT,M3.2.0,M11.1.0 EX_LANG=C
+export EX_UMASK=0000 EX_TZ=AOE12 EX_LANG=C
 # Go's build cache does not change what is built; kept between runs for speed.
 export GOCACHE="$out/cache/go-build"
 

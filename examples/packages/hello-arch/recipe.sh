@@ -15,6 +15,7 @@ cp PKGBUILD hello-arch.sh README "$work/start/"
 chmod -R a+rX "$work"
 as=()
 if [ "$(id -u)" = 0 ]; then
+  command -v runuser >/dev/null || PATH="$PATH:/usr/sbin:/sbin"
   chown -R nobody "$work/start" "$work/build" "$work/pkg" "$work/home"
   as=(runuser -u nobody --)
 fi

@@ -1,6 +1,6 @@
 # The files are written by the build and packed with whatever modes they got:
-# those follow the builder's umask (0002 gives group-writable files and
-# directories, 0022 does not). Everything else is pinned.
+# those follow the builder's umask (the build server's 0000 gives files and
+# directories that anyone may write, 0022 does not). Everything else is pinned.
 mkdir -p stage/etc/skel stage/usr/share/skel
 for f in .profile .bashrc; do cat "etc/skel/$f" > "stage/etc/skel/$f"; done
 cat etc/skel/.profile etc/skel/.bashrc > stage/usr/share/skel/defaults
