@@ -1,0 +1,2 @@
+# ~/.profile: executed by login shells.
+PATH="$HOME/bin:$PATH"
