@@ -119,5 +119,5 @@ test('--max-members stops a long archive with a stated limit', (t) => {
   const d = workdir(t);
   writeFileSync(`${d}/a.a`, bsdAr([['1', 'a'], ['2', 'b'], ['3', 'c']]));
   writeFileSync(`${d}/b.a`, bsdAr([['1', 'a'], ['2', 'b'], ['3', 'd']]));
-  assert.match(damaged(`${d}/a.a`, `${d}/b.a`, ['--max-members', '2']), /more than 2 members \(--max-members\)/);
+  assert.match(damaged(`${d}/a.a`, `${d}/b.a`, ['--max-members', '2']), /more than 2 members \(limit maxMembers, --max-members\)/);
 });

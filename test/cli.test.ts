@@ -47,7 +47,7 @@ test('--max-report-size drops later diffs with a note, and the differences are s
   assert.equal(code, 1);
   const files = ['f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt'];
   for (const f of files) assert.ok(find(json, f), `${f} is listed`);
-  const dropped = files.filter((f) => find(json, f)!.comments?.some((c) => /report size limit reached \(--max-report-size\)/.test(c)));
+  const dropped = files.filter((f) => find(json, f)!.comments?.some((c) => /report size limit reached \(limit maxReportSize, --max-report-size\)/.test(c)));
   assert.ok(dropped.length > 0 && dropped.length < files.length, `dropped: ${dropped.join()}`);
   assert.ok(json!.comments!.some((c) => /Report size limit of 8192 bytes reached/.test(c)));
 });
@@ -60,7 +60,7 @@ test('--max-report-size keeps the first diffs in report order, whatever order th
   const files = ['f1.gz', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt'];
   const runs = [1, 2, 3].map(() => reproveJson(`${d}/a`, `${d}/b`, ['--max-report-size', '10K']).json);
   const dropped = (json: JsonNode | null) =>
-    files.filter((f) => all(find(json, f)).some((n) => n.comments?.some((c) => /report size limit reached \(--max-report-size\)/.test(c))));
+    files.filter((f) => all(find(json, f)).some((n) => n.comments?.some((c) => /report size limit reached \(limit maxReportSize, --max-report-size\)/.test(c))));
   const first = dropped(runs[0]!);
   assert.ok(first.length > 0 && first.length < files.length, `dropped: ${first.join()}`);
   assert.deepEqual(first, files.slice(files.length - first.length), 'the diffs left out are the last ones');

@@ -91,7 +91,7 @@ for (const [name, cmd] of BOMBS) {
     assertNoCrash(r);
     assert.equal(r.code, 1);
     const comments = allComments(JSON.parse(r.stdout) as JsonNode);
-    assert.ok(comments.some((c) => /Decompressed size passed 16777216 bytes \(--max-decompressed-size\); stopped as a possible decompression bomb/.test(c)), comments.join('\n'));
+    assert.ok(comments.some((c) => /Decompressed size passed 16777216 bytes \(limit maxDecompressedSize, --max-decompressed-size\); stopped as a possible decompression bomb/.test(c)), comments.join('\n'));
     assert.deepEqual(r.leftovers, []);
   });
 }
@@ -118,7 +118,7 @@ test('10 000 levels of gzip inside gzip stop at the depth limit', (t) => {
   const r = reproveIn(join(d, 'tmp'), ['diff', '--json', '-', join(d, 'a.gz'), join(d, 'b.gz')]);
   assertNoCrash(r);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /Nesting deeper than 50 levels \(--max-depth\); compared as binary/);
+  assert.match(r.stdout, /Nesting deeper than 50 levels \(limit maxDepth, --max-depth\); compared as binary/);
   assert.deepEqual(r.leftovers, []);
 });
 

@@ -8,6 +8,7 @@ import { AbortError, asReproveError, ReproveError } from './errors.js';
 import { compareBinary } from './hexdump.js';
 import type { Format, FormatRegistry } from '../formats/format.js';
 import { settleAll } from './settle.js';
+import { limitNote } from './limits.js';
 
 /** Compares two artifacts whose names are already set; null when identical. */
 async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: number): Promise<Difference | null> {
@@ -20,7 +21,7 @@ async function compareArtifacts(a: Artifact, b: Artifact, ctx: Context, depth: n
   if (await sameBytes(a, b)) return null;
   if (depth >= ctx.limits.maxDepth) {
     const d = await compareBinary(a, b, ctx);
-    d.comments.unshift(`Nesting deeper than ${ctx.limits.maxDepth} levels (--max-depth); compared as binary`);
+    d.comments.unshift(`Nesting deeper than ${ctx.limits.maxDepth} levels (${limitNote('maxDepth')}); compared as binary`);
     d.kind = 'limit';
     return d;
   }
@@ -130,7 +131,7 @@ export async function compare(path1: string, path2: string, options: EngineOptio
     if ((difference && trimReport(difference, max)) || ctx.reportLimitHit) {
       difference ??= node(path1, path2);
       difference.comments.push(
-        `Report size limit of ${max} bytes reached (--max-report-size); later diffs are left out` +
+        `Report size limit of ${max} bytes reached (${limitNote('maxReportSize')}); later diffs are left out` +
           (ctx.reportLimitHit ? `. Diffs stopped being made at ${max * REPORT_WORKING_FACTOR} bytes, so which ones are left out can depend on the order parallel comparisons finished in (-j 1 makes it repeatable)` : ''),
       );
     }
@@ -158,7 +159,7 @@ function trimReport(root: Difference, max: number): boolean {
       if (full || used + size > max) {
         full = true;
         delete d.unifiedDiff;
-        d.comments.push(`Diff of ${size} bytes left out: report size limit reached (--max-report-size)`);
+        d.comments.push(`Diff of ${size} bytes left out: report size limit reached (${limitNote('maxReportSize')})`);
       } else used += size;
     }
     for (const c of d.details) visit(c);

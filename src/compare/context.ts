@@ -7,7 +7,7 @@ import type { Artifact } from './artifact.js';
 import { OpenFiles } from './artifact.js';
 import type { Difference } from './difference.js';
 import { AbortError, LimitError, type ReproveError } from './errors.js';
-import { defaultLimits, type Limits } from './limits.js';
+import { defaultLimits, limitNote, type Limits } from './limits.js';
 import { TempDir } from './tempdir.js';
 import { DEFAULT_CONTEXT, type DiffOptions } from './text-diff.js';
 import { ToolRunner } from './tool.js';
@@ -135,7 +135,7 @@ export class Context {
   chargeDecompressed(bytes: number): void {
     this.decompressed += bytes;
     if (this.decompressed > this.limits.maxTotalDecompressed)
-      throw new LimitError('max-total-decompressed', `Decompressed data of this comparison passed ${this.limits.maxTotalDecompressed} bytes (--max-total-decompressed)`);
+      throw new LimitError('max-total-decompressed', `Decompressed data of this comparison passed ${this.limits.maxTotalDecompressed} bytes (${limitNote('maxTotalDecompressed')})`);
   }
 
   /**

@@ -2,6 +2,7 @@
 // comments, details) so its JSON is diffoscope's, plus reprove's structured
 // additions that the verdict and explain stages read instead of parsing text.
 import { cutDiff, unifiedDiff, type DiffOptions } from './text-diff.js';
+import { limitNote } from './limits.js';
 
 /** What a text diff needs from the run: options and the report budget. */
 export interface DiffBudget {
@@ -98,7 +99,7 @@ export async function textDifference(
   if (text1 === text2) return null;
   const d = node(source1, source2, { kind: 'content', ...init });
   if (!ctx.chargeReport(0)) {
-    d.comments.push('Diff left out: report size limit reached (--max-report-size)');
+    d.comments.push(`Diff left out: report size limit reached (${limitNote('maxReportSize')})`);
     return d;
   }
   const diff = await unifiedDiff(text1, text2, ctx.diffOptions);
@@ -108,7 +109,7 @@ export async function textDifference(
     diff.text = c.text;
   }
   if (!ctx.chargeReport(diff.text.length)) {
-    d.comments.push(`Diff of ${diff.text.length} bytes left out: report size limit reached (--max-report-size)`);
+    d.comments.push(`Diff of ${diff.text.length} bytes left out: report size limit reached (${limitNote('maxReportSize')})`);
     return d;
   }
   d.unifiedDiff = diff.text;
@@ -117,7 +118,7 @@ export async function textDifference(
 }
 
 export function cutComment(cut: number, total: number): string {
-  return `${cut} of the diff's ${total} bytes left out: one hex dump may fill at most an eighth of the report (--max-report-size)`;
+  return `${cut} of the diff's ${total} bytes left out: one hex dump may fill at most an eighth of the report (${limitNote('maxReportSize')})`;
 }
 
 /** A group of children (and comments), or null when there is nothing in it. */

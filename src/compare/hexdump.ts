@@ -6,6 +6,7 @@ import type { Context } from './context.js';
 import { cutComment, node, textDifference, type Difference } from './difference.js';
 import { cutDiff } from './text-diff.js';
 import { settleAll } from './settle.js';
+import { limitNote } from './limits.js';
 
 const ROW = 16;
 const HEXDUMP_INPUT = 4 << 20;
@@ -118,7 +119,7 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
     }
     i = j + 1;
   }
-  if (removed) comments.push(`${removed} lines removed from diff blocks longer than ${maxBlock} lines (--max-diff-block-lines)`);
+  if (removed) comments.push(`${removed} lines removed from diff blocks longer than ${maxBlock} lines (${limitNote('maxDiffBlockLines')})`);
   if (more) comments.push(`Only the first ${rows.length} differing rows of 16 bytes are shown`);
   return { text: out.join('\n') + '\n', comments };
 }
@@ -134,7 +135,7 @@ export async function compareBinary(a: Artifact, b: Artifact, ctx: Context): Pro
     const { text, cut } = cutDiff(whole, hexDiffMax(ctx));
     if (cut) comments.push(cutComment(cut, whole.length));
     if (ctx.chargeReport(text.length)) d.unifiedDiff = text;
-    else d.comments.push('Hex dump left out: report size limit reached (--max-report-size)');
+    else d.comments.push(`Hex dump left out: report size limit reached (${limitNote('maxReportSize')})`);
     d.comments.push(...comments);
     return d;
   }

@@ -50,3 +50,22 @@ export const defaultLimits: Limits = {
   toolTimeout: 300,
   jobs: 4,
 };
+
+/** The command line's flag for each limit. */
+export const LIMIT_FLAGS: Record<Exclude<keyof Limits, 'ratioFloor' | 'spillThreshold' | 'maxFuzzyCandidates' | 'toolTimeout'>, string> = {
+  maxDepth: '--max-depth',
+  maxDecompressedSize: '--max-decompressed-size',
+  maxRatio: '--max-ratio',
+  maxTotalDecompressed: '--max-total-decompressed',
+  maxMembers: '--max-members',
+  maxDiffBlockLines: '--max-diff-block-lines',
+  maxDiffInputSize: '--max-diff-input-size',
+  maxReportSize: '--max-report-size',
+  fuzzyThreshold: '--fuzzy-threshold',
+  jobs: '--jobs',
+};
+
+/** How a report names a limit it reached: the library's option and the command's flag. */
+export function limitNote(key: keyof typeof LIMIT_FLAGS): string {
+  return `limit ${key}, ${LIMIT_FLAGS[key]}`;
+}

@@ -6,6 +6,7 @@ import type { Transform } from 'node:stream';
 import type { Artifact, ByteSource } from './artifact.js';
 import type { Context } from './context.js';
 import { LimitError, ReproveError } from './errors.js';
+import { limitNote } from './limits.js';
 
 const ZERO_BLOCK = 64 * 1024;
 
@@ -35,9 +36,9 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
       total += chunk.length;
       ctx.chargeDecompressed(chunk.length);
       if (total > maxDecompressedSize)
-        throw new LimitError('max-decompressed-size', `Decompressed size passed ${maxDecompressedSize} bytes (--max-decompressed-size); stopped as a possible decompression bomb`);
+        throw new LimitError('max-decompressed-size', `Decompressed size passed ${maxDecompressedSize} bytes (${limitNote('maxDecompressedSize')}); stopped as a possible decompression bomb`);
       if (total > ratioFloor && total > maxRatio * Math.max(1, compressedSize))
-        throw new LimitError('max-ratio', `Decompression ratio passed ${maxRatio}:1 (${compressedSize} bytes grew past ${total}) (--max-ratio); stopped as a possible decompression bomb`);
+        throw new LimitError('max-ratio', `Decompression ratio passed ${maxRatio}:1 (${compressedSize} bytes grew past ${total}) (${limitNote('maxRatio')}); stopped as a possible decompression bomb`);
       if (!fh) {
         mem.push(chunk);
         if (total <= spillThreshold) continue;

@@ -7,6 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { settleAll } from './settle.js';
 import { runTool, type ToolRunner } from './tool.js';
+import { limitNote } from './limits.js';
 
 export interface DiffOptions {
   context: number;
@@ -258,7 +259,7 @@ function formatHunks(a: Lines, b: Lines, ops: Ops, opts: DiffOptions): UnifiedDi
   }
   return {
     text: em.out.length ? em.out.join('\n') + '\n' : '',
-    ...(em.removed ? { truncated: `${em.removed} lines removed from diff blocks longer than ${opts.maxBlockLines} lines (--max-diff-block-lines)` } : {}),
+    ...(em.removed ? { truncated: `${em.removed} lines removed from diff blocks longer than ${opts.maxBlockLines} lines (${limitNote('maxDiffBlockLines')})` } : {}),
   };
 }
 
@@ -331,6 +332,6 @@ async function gnuDiff(text1: string, text2: string, opts: DiffOptions): Promise
   flush();
   return {
     text: lines.length ? lines.join('\n') + '\n' : '',
-    ...(removed ? { truncated: `${removed} lines removed from diff blocks longer than ${opts.maxBlockLines} lines (--max-diff-block-lines)` } : {}),
+    ...(removed ? { truncated: `${removed} lines removed from diff blocks longer than ${opts.maxBlockLines} lines (${limitNote('maxDiffBlockLines')})` } : {}),
   };
 }

@@ -13,6 +13,7 @@ import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { WindowReader } from '../compare/window-reader.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 export const AR_MAGIC = '!<arch>\n';
 const THIN_MAGIC = '!<thin>\n';
@@ -141,7 +142,7 @@ async function readAr(a: Artifact, ctx: Context): Promise<ArListing> {
     }
     if (name === '') name = '(unnamed)';
     members.push({ offset, member: a.slice(name, meta, start, length) });
-    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (--max-members)`);
+    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (${limitNote('maxMembers')})`);
     offset = next;
   }
   const header: Record<string, string> = { variant: [...variants].sort().join(', ') || 'common' };

@@ -12,6 +12,7 @@ import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 const TRAILER = 'TRAILER!!!';
 /** PATH_MAX is 4096; a name this long is hostile or broken. */
@@ -173,7 +174,7 @@ async function readCpio(a: Artifact, ctx: Context): Promise<CpioListing> {
     }
     meta.extra = extra;
     members.push(type === 'file' ? a.slice(name, meta, dataStart, r.filesize) : a.member(name, meta, { kind: 'empty' }));
-    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (--max-members)`);
+    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (${limitNote('maxMembers')})`);
     offset = next;
   }
   if (!trailer) comments.push(`${a.name} ends without a ${TRAILER} entry: the archive may be truncated`);

@@ -10,15 +10,16 @@ import { compareMembers } from '../compare/members.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 /** Every entry below `root`, depth first in name order, named by relative path. */
 export async function listDirectory(root: Artifact, ctx: Context): Promise<Artifact[]> {
   const out: Artifact[] = [];
   const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
-    if (depth > ctx.limits.maxDepth) throw new LimitError('max-depth', `Directory nesting deeper than ${ctx.limits.maxDepth} at ${rel} (--max-depth)`);
+    if (depth > ctx.limits.maxDepth) throw new LimitError('max-depth', `Directory nesting deeper than ${ctx.limits.maxDepth} at ${rel} (${limitNote('maxDepth')})`);
     const names = (await readdir(dir)).sort();
     for (const name of names) {
-      if (out.length >= ctx.limits.maxMembers) throw new LimitError('max-members', `More than ${ctx.limits.maxMembers} entries (--max-members)`);
+      if (out.length >= ctx.limits.maxMembers) throw new LimitError('max-members', `More than ${ctx.limits.maxMembers} entries (${limitNote('maxMembers')})`);
       const relPath = rel ? `${rel}/${name}` : name;
       const a = await artifactFromPath(ctx.files, join(dir, name), relPath, root.path);
       out.push(a);

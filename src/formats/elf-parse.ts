@@ -8,6 +8,7 @@ import type { Context } from '../compare/context.js';
 import { asReproveError, LimitError, malformed, truncated } from '../compare/errors.js';
 import { cString, Words } from './elf-words.js';
 import { SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM } from './elf-versions.js';
+import { limitNote } from '../compare/limits.js';
 
 // Section types (sh_type) by their names in the gABI and the GNU and LLVM extensions.
 export const SHT_NULL = 0;
@@ -220,7 +221,7 @@ async function readSections(a: Artifact, h: Header, ctx: Context, comments: stri
     }
     if (strndx === SHN_XINDEX) strndx = s0.u32(h.is64 ? 40 : 24);
   }
-  if (count > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has ${count} sections, more than ${ctx.limits.maxMembers} (--max-members)`);
+  if (count > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has ${count} sections, more than ${ctx.limits.maxMembers} (${limitNote('maxMembers')})`);
   if (count > (a.size - h.shoff) / h.shentsize)
     throw truncated(`Cannot read the section header table of ${a.name}: ${count} entries of ${h.shentsize} bytes at offset ${h.shoff} run past the end of the file (${a.size} bytes)`);
   const w = new Words(await a.readExact(h.shoff, count * h.shentsize, 'section header table'), h.le, h.is64);

@@ -11,6 +11,7 @@ import { WindowReader } from '../compare/window-reader.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 const BLOCK = 512;
 /** pax and GNU long-name records are small; a larger one is hostile or broken. */
@@ -223,7 +224,7 @@ export async function listTar(a: Artifact, ctx: Context): Promise<TarListing> {
     if (Object.keys(extra).length) meta.extra = extra;
     if (name === '') name = '(unnamed)';
     members.push(entryType === 'file' ? a.slice(name, meta, dataStart, size) : a.member(name, meta, { kind: 'empty' }));
-    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (--max-members)`);
+    if (members.length > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has more than ${ctx.limits.maxMembers} members (${limitNote('maxMembers')})`);
     pax = undefined;
     longName = longLink = undefined;
     offset = next;

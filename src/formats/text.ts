@@ -7,6 +7,7 @@ import { compareBinary } from '../compare/hexdump.js';
 import type { Format } from './format.js';
 import { settleAll } from '../compare/settle.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
 
@@ -73,7 +74,7 @@ export async function compareText(a: Artifact, b: Artifact, ctx: Context): Promi
   }
   const comments: string[] = [];
   if (ta.encoding !== tb.encoding) comments.push(`Encoding differs: ${ta.encoding} vs ${tb.encoding}`);
-  if (ta.cut || tb.cut) comments.push(`Only the first ${ctx.limits.maxDiffInputSize} bytes are compared as text (--max-diff-input-size)`);
+  if (ta.cut || tb.cut) comments.push(`Only the first ${ctx.limits.maxDiffInputSize} bytes are compared as text (${limitNote('maxDiffInputSize')})`);
   const d = await textDifference(ctx, a.name, b.name, ta.text, tb.text);
   if (d) {
     d.comments.unshift(...comments);

@@ -21,6 +21,7 @@ import type { Format } from './format.js';
 import { pushTo } from '../compare/group-by.js';
 import { settleAll } from '../compare/settle.js';
 import { FORMAT } from './names.js';
+import { limitNote } from '../compare/limits.js';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -261,7 +262,7 @@ export async function listZip(a: Artifact, ctx: Context): Promise<ZipListing> {
   // Fail before any work on a count the directory has no room for.
   if (end.entries * CENTRAL_SIZE > end.cdSize)
     throw malformed(`Cannot read zip ${a.name}: ${end.entries} entries cannot fit in a central directory of ${end.cdSize} bytes`);
-  if (end.entries > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has ${end.entries} members, more than ${ctx.limits.maxMembers} (--max-members)`);
+  if (end.entries > ctx.limits.maxMembers) throw new LimitError('max-members', `${a.name} has ${end.entries} members, more than ${ctx.limits.maxMembers} (${limitNote('maxMembers')})`);
 
   // Data prepended to the archive (self-extractors) shifts every offset by the same amount.
   let shift = 0;
