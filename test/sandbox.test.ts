@@ -2,29 +2,14 @@
 // timeout, an abort and at its end, grandchildren included (rebuilderd #110); the
 // memory limit makes an allocating build fail; the log cap keeps head and tail.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { runSandboxed, type SandboxRequest } from '../src/rebuild/sandbox.js';
 import { which } from '../src/rebuild/which.js';
 import { workdir } from './helpers.js';
-
-/** Live processes whose process group is `pgid`, read from /proc. */
-export function processesInGroup(pgid: number): number[] {
-  const found: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      // fields: state, ppid, pgrp, ...; a zombie is already dead.
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') found.push(Number(p));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
+import { processesInGroup } from './proc.js';
 
 function request(dir: string, script: string, extra: Partial<SandboxRequest> = {}): SandboxRequest & { log: LogSink } {
   return { argv: ['bash', '-euo', 'pipefail', '-c', script], cwd: dir, env: { PATH: process.env['PATH']! }, log: new LogSink(join(dir, 'build.log'), 1 << 20), ...extra };
