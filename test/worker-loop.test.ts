@@ -271,7 +271,8 @@ test('a daemon that goes away mid-job and loses the answer to a report: the work
   assert.equal([...daemon.state.reports.values()][0]!.body.verdict, 'BIT_IDENTICAL');
   assert.ok(w.lines.some((l) => /Cannot send the heartbeat of hello 1\.0 \(job 1\): Cannot reach the reprove daemon/.test(l)), 'heartbeats failed while it was away, and the job went on');
   assert.ok(w.lines.some((l) => /Cannot (upload the log|report) of hello|Cannot upload the log of hello 1\.0 \(job 1\)|Cannot report hello 1\.0 \(job 1\)/.test(l)), w.lines.join('\n'));
-  assert.ok(daemon.state.registrations >= 2, 'registered again after reconnecting');
+  // It announces itself again before its next claim.
+  await until('registered again after reconnecting', () => daemon.state.registrations >= 2, 10_000);
   const log = daemon.state.blobs.get([...daemon.state.reports.values()][0]!.body.log!);
   assert.ok(log, 'the log was uploaded once the daemon was back');
 });

@@ -8,6 +8,7 @@
 // it, and cgroups are not writable on every worker; the wait for its output is
 // bounded all the same.)
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { LogSink } from './log-sink.js';
 import { which } from './which.js';
 
@@ -67,6 +68,38 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Living (not zombie) members of a process group, from /proc; undefined where there is no /proc. */
+function livingMembers(pgid: number): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  let n = 0;
+  for (const p of entries) {
+    if (p.charCodeAt(0) > 57) continue;
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
+      if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') n++;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return n;
+}
+
+/** SIGKILL is delivered asynchronously: waits (bounded) until the group's processes are dead, so the caller sees them gone. */
+async function awaitGroupDead(pgid: number, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const n = livingMembers(pgid);
+    if (!n) return;
+    killGroup(pgid);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
 
 /** The argv with the memory limit applied, and the line saying how. */
@@ -120,10 +153,12 @@ export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> 
   if (timer) clearTimeout(timer);
   req.signal?.removeEventListener('abort', onAbort);
   // What the command left running in its group dies with it.
+  let killedLeftovers = false;
   if (!stopped && groupAlive(pgid)) {
     req.log.note('the build left processes running in its process group: killed them');
-    killGroup(pgid);
+    killedLeftovers = killGroup(pgid);
   }
+  if (stopped || killedLeftovers) await awaitGroupDead(pgid);
   let grace: NodeJS.Timeout | undefined;
   await Promise.race([
     pipesClosed,

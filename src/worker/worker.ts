@@ -92,23 +92,37 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} reprove worker: ${line}\n`));
     this.backoffOptions = options.backoff ?? DEFAULT_BACKOFF;
+    this.stopSignal = AbortSignal.any([options.signal, this.halt.signal]);
   }
 
   /** Runs until the stop signal: registers, then `jobs` loops claim and run jobs. Rejects with WorkerFatalError when the daemon refuses the token. */
   async run(): Promise<void> {
     await mkdir(this.options.workDir, { recursive: true });
     const loops = Math.max(1, this.options.jobs ?? 1);
-    try {
-      await this.ensureRegistered();
-      await Promise.all(Array.from({ length: loops }, (_, i) => this.loop(loops > 1 ? `[${i + 1}] ` : '')));
-    } catch (e) {
-      if (!(e instanceof Stopped)) throw e;
-    }
+    // Each loop ends on the stop signal; a fatal error in one stops the others, and all are waited for.
+    const guarded = async (body: () => Promise<void>) => {
+      try {
+        await body();
+      } catch (e) {
+        if (e instanceof Stopped) return;
+        this.halt.abort(e);
+        throw e;
+      }
+    };
+    const results = await Promise.allSettled([guarded(() => this.ensureRegistered())]);
+    if (results[0]!.status === 'fulfilled' && !this.stop.aborted)
+      results.push(...(await Promise.allSettled(Array.from({ length: loops }, (_, i) => guarded(() => this.loop(loops > 1 ? `[${i + 1}] ` : ''))))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.log('stopped');
   }
 
+  /** Aborted by a fatal error of one loop, to end the others. */
+  private readonly halt = new AbortController();
+  private readonly stopSignal: AbortSignal;
+
   private get stop(): AbortSignal {
-    return this.options.signal;
+    return this.stopSignal;
   }
 
   private async freeDisk(): Promise<number | undefined> {
