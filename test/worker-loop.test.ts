@@ -338,3 +338,17 @@ test('a daemon that refuses the token stops the worker with an error saying so',
   });
   await assert.rejects(worker.run(), /Cannot register with the daemon at http:\/\/127\.0\.0\.1:\d+: it refused the token \(401: wrong token\)/);
 });
+
+test('--jobs 2 runs two independent loops: two jobs build at once, each claimed and reported once', async (t) => {
+  const daemon = new FakeDaemon();
+  await daemon.start();
+  t.after(() => daemon.stop());
+  const text = daemon.blob(Buffer.from('hello 1.0\n'));
+  const artifacts = [{ name: 'hello-1.0.txt', url: `blob:${text}`, sha256: text }];
+  daemon.state.queue.push(claimed(1, { script: `sleep 1; ${TEXT_RECIPE.script}` }, artifacts), claimed(2, { script: `sleep 1; ${TEXT_RECIPE.script}` }, artifacts));
+  startWorker(t, daemon.url, { jobs: 2 });
+  await until('two reports', () => daemon.state.reports.size === 2);
+  assert.deepEqual(daemon.state.events.slice(0, 2).sort(), ['claim 1', 'claim 2'], 'both claimed before either was reported');
+  assert.deepEqual([...daemon.state.reports.values()].map((r) => r.body.verdict), ['BIT_IDENTICAL', 'BIT_IDENTICAL']);
+  assert.equal(daemon.state.reportAttempts.length, 2);
+});
