@@ -13,6 +13,7 @@ Commands:
   verify P R        verdicts for published vs rebuilt artifacts (reprove verify --help)
   explain REPORT    known causes in a diffoscope or reprove JSON report
   examples [DIR]    compare the example pairs in DIR (default: examples/out)
+  worker            rebuild jobs of a reprove daemon (reprove worker --help)
   ctl COMMAND       operate a running daemon: status, pkgs, queue, workers, result (reprove ctl --help)
 
 ${diffUsage}`;
@@ -23,6 +24,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   verify: async (a) => (await import('./verify.js')).runVerify(a),
   explain: async (a) => (await import('./explain.js')).runExplain(a),
   examples: async (a) => (await import('./examples.js')).runExamples(a),
+  worker: async (a) => (await import('./worker.js')).runWorkerCommand(a),
   ctl: async (a) => (await import('./ctl.js')).runCtl(a),
 };
 
