@@ -41,7 +41,8 @@ abandoned (130/143 as the shell reports signals), 1 when the daemon refuses
 the token, 2 on a usage or configuration error.
 `;
 
-const ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7h', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le', loong64: 'loong64' };
+/** Node's names of processor architectures as distributions spell them. */
+export const ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7h', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le', loong64: 'loong64' };
 
 /** --tags values: "arch=x86_64,aarch64;memory=8G" (and repeated flags). */
 export function parseTags(values: string[]): { architectures?: string[]; memoryMb?: number } {
