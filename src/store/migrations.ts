@@ -173,9 +173,20 @@ class CodeMigrations implements MigrationProvider {
   }
 }
 
-/** Brings the schema up to date; safe when several daemons start at once (the Migrator locks). */
+/**
+ * Brings the schema up to date; safe when several daemons start at once (the
+ * Migrator locks). On PostgreSQL the migration tables are looked for in the
+ * connection's current schema only: Kysely otherwise takes another schema's
+ * tables of the same name for its own.
+ */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect) });
+  let migrationTableSchema: string | undefined;
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? undefined;
+    if (migrationTableSchema === undefined) throw new Error('Cannot migrate the store: the connection has no current schema (check search_path)');
+  }
+  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect), ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
