@@ -95,7 +95,7 @@ export class BlobStore {
       if (err.code === 'ENOENT') throw new NotFoundError(`Cannot read blob ${sha256}: not stored`);
       throw err;
     });
-    const file = createReadStream('', { fd: handle.fd, autoClose: true });
+    const file = createReadStream('', { fd: handle, autoClose: true });
     const out = zstdDecompressor();
     file.on('error', (err) => out.destroy(err));
     return file.pipe(out);
