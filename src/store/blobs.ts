@@ -59,7 +59,7 @@ export class BlobStore {
   constructor(
     readonly dir: string,
     /** Default cap for one upload (uncompressed bytes). */
-    readonly maxBytes = 4 << 30,
+    readonly maxBytes = 4 * 2 ** 30,
   ) {}
 
   /** Where the blob with this hash lives; the hash is validated first, so no path can escape the directory. */
@@ -95,7 +95,7 @@ export class BlobStore {
       if (err.code === 'ENOENT') throw new NotFoundError(`Cannot read blob ${sha256}: not stored`);
       throw err;
     });
-    const file = createReadStream('', { fd: handle.fd, autoClose: true });
+    const file = createReadStream('', { fd: handle, autoClose: true });
     const out = zstdDecompressor();
     file.on('error', (err) => out.destroy(err));
     return file.pipe(out);
@@ -152,7 +152,7 @@ export class BlobStore {
     stages: Transform[],
     checkedHash: () => string,
     expected: string | undefined,
-    storedHash: () => string = checkedHash,
+    storedHash?: () => string,
   ): Promise<Omit<StoredBlob, 'size'>> {
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `.upload-${process.pid}-${randomBytes(8).toString('hex')}`);
@@ -163,7 +163,7 @@ export class BlobStore {
       if (expected !== undefined && actual !== expected) {
         throw new InvalidInputError(`Cannot store blob: its SHA-256 is ${actual}, not the expected ${expected}`);
       }
-      const sha256 = storedHash();
+      const sha256 = storedHash === undefined ? actual : storedHash();
       const target = this.pathOf(sha256);
       if (await this.has(sha256)) {
         await rm(temp, { force: true });

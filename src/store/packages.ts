@@ -34,7 +34,7 @@ export interface PackageInput {
   buildinfoSha256?: string | null | undefined;
   /** Memory a rebuild needs, in MiB: only workers with at least this much get it (rebuilderd #126). */
   minMemoryMb?: number | null | undefined;
-  artifacts?: ArtifactInput[] | undefined;
+  artifacts?: readonly ArtifactInput[] | undefined;
 }
 
 export interface SyncInput {
@@ -42,7 +42,7 @@ export interface SyncInput {
   suite: string;
   architecture: string;
   /** Everything the archive lists now for this (distribution, suite, architecture). */
-  packages: PackageInput[];
+  packages: readonly PackageInput[];
   /** Priority of the jobs this sync enqueues (default 0). */
   priority?: number | undefined;
 }
@@ -413,12 +413,12 @@ export async function packageCounts(ctx: StoreContext, filter: Pick<PackageFilte
     .select(['distribution', 'suite', 'architecture', 'latest_verdict'])
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .groupBy(['distribution', 'suite', 'architecture', 'latest_verdict'])
-    .orderBy('distribution')
-    .orderBy('suite')
-    .orderBy('architecture')
-    .orderBy('latest_verdict')
     .execute();
-  return rows.map((r) => ({ distribution: r.distribution, suite: r.suite, architecture: r.architecture, verdict: r.latest_verdict, count: Number(r.n) }));
+  // Ordered here, not in SQL: the dialects sort NULL (no verdict yet) differently.
+  const sortKey = (r: (typeof rows)[number]): string => [r.distribution, r.suite, r.architecture, r.latest_verdict ?? ''].join('\u0000');
+  return rows
+    .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
+    .map((r) => ({ distribution: r.distribution, suite: r.suite, architecture: r.architecture, verdict: r.latest_verdict, count: Number(r.n) }));
 }
 
 /** Names known to the store, for the overview and filters. */

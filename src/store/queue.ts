@@ -64,13 +64,13 @@ export interface ReportInput {
   /** The differences the policy ignored (JSON). */
   ignored?: unknown;
   /** Known-issue ids explaining the differences. */
-  issues?: string[] | undefined;
+  issues?: readonly string[] | undefined;
   /** Phase durations in milliseconds. */
   timings?: Record<string, number> | undefined;
   logBlob?: string | null | undefined;
   reportJsonBlob?: string | null | undefined;
   reportHtmlBlob?: string | null | undefined;
-  artifacts?: { name: string; sha256: string }[] | undefined;
+  artifacts?: readonly { name: string; sha256: string }[] | undefined;
 }
 
 export interface ResultInfo {
