@@ -283,7 +283,7 @@ export const StatusResponse = Type.Object(
 );
 export type StatusResponse = Static<typeof StatusResponse>;
 
-/** rebuilderd's /api/v0/pkgs/list entry, read by arch-repro-status and ismypackagereproducibleyet. */
+/** rebuilderd's /api/v0/pkgs/list entry (its PkgRelease: one per published artifact), read by arch-repro-status and ismypackagereproducibleyet. */
 export const RebuilderdPackage = Type.Object({
   name: Type.String(),
   version: Type.String(),
@@ -291,11 +291,10 @@ export const RebuilderdPackage = Type.Object({
   distro: Type.String(),
   suite: Type.String(),
   architecture: Type.String(),
-  url: Type.String(),
+  artifact_url: Type.String(),
   build_id: Nullable(Type.Integer()),
-  built_at: Nullable(Type.String()),
+  built_at: Nullable(Type.String({ description: 'UTC, without a zone (chrono NaiveDateTime)' })),
   has_diffoscope: Type.Boolean(),
   has_attestation: Type.Boolean(),
-  next_retry: Nullable(Type.String()),
 });
 export type RebuilderdPackage = Static<typeof RebuilderdPackage>;
