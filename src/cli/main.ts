@@ -13,6 +13,7 @@ Commands:
   verify P R        verdicts for published vs rebuilt artifacts (reprove verify --help)
   explain REPORT    known causes in a diffoscope or reprove JSON report
   examples [DIR]    compare the example pairs in DIR (default: examples/out)
+  serve             run the rebuilder daemon (reprove serve --help)
 
 ${diffUsage}`;
 
@@ -22,6 +23,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   verify: async (a) => (await import('./verify.js')).runVerify(a),
   explain: async (a) => (await import('./explain.js')).runExplain(a),
   examples: async (a) => (await import('./examples.js')).runExamples(a),
+  serve: async (a) => (await import('./serve.js')).runServe(a),
 };
 
 async function main(argv: string[]): Promise<number> {
