@@ -5,7 +5,7 @@
 // name can walk out of the blob directory. A download streams the decompressed
 // blob, typed by what the results say it is (logs as text, reports as JSON or
 // sandboxed HTML).
-import type { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { BlobStored } from '../api/schemas.js';
 import { HttpError } from './errors.js';
@@ -39,8 +39,21 @@ export function blobRoutes(app: App, { store, auth, uploadLimitBytes }: RouteDep
       if (Number.isFinite(declared) && declared > uploadLimitBytes) {
         throw new HttpError(413, 'too-large', `Cannot store blob ${request.params.sha256}: ${declared} bytes is over the upload limit of ${uploadLimitBytes}`);
       }
-      const stored = await store.putBlob(request.body as Readable, { expectedSha256: request.params.sha256, maxBytes: uploadLimitBytes });
-      return reply.code(stored.created ? 201 : 200).send({ sha256: stored.sha256, size: stored.size });
+      // The store destroys what it reads on a refusal; it reads a pass-through, so the request
+      // itself survives to be answered (413, 400) instead of having its connection reset.
+      const body = request.body;
+      if (!(body instanceof Readable)) throw new HttpError(415, 'unsupported-media-type', `Cannot store blob ${request.params.sha256}: send its bytes as application/octet-stream`);
+      const through = new PassThrough();
+      body.on('error', (e) => through.destroy(e));
+      body.pipe(through);
+      try {
+        const stored = await store.putBlob(through, { expectedSha256: request.params.sha256, maxBytes: uploadLimitBytes });
+        return await reply.code(stored.created ? 201 : 200).send({ sha256: stored.sha256, size: stored.size });
+      } catch (e) {
+        body.unpipe(through);
+        body.resume();
+        throw e;
+      }
     },
   );
 
