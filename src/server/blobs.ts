@@ -8,6 +8,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { BlobStored } from '../api/schemas.js';
+import { StoreError } from '../store/index.js';
 import { HttpError } from './errors.js';
 import { type App, type RouteDeps, errorsOf } from './context.js';
 import { type BlobKind, blobKind } from './store-reads.js';
@@ -52,6 +53,8 @@ export function blobRoutes(app: App, { store, auth, uploadLimitBytes }: RouteDep
       } catch (e) {
         body.unpipe(through);
         body.resume();
+        // The uploader went away mid-body: nothing was kept, and it is no fault of the daemon's.
+        if (request.raw.destroyed && !(e instanceof StoreError)) throw new HttpError(400, 'bad-request', `Cannot store blob ${request.params.sha256}: the upload was interrupted`);
         throw e;
       }
     },
