@@ -132,7 +132,7 @@ export class ReproveClient {
   async blob(sha256: string): Promise<Response> {
     return this.request<Response>('GET', `/api/v1/blobs/${sha256}`, undefined, undefined, { raw: true, timeoutMs: null });
   }
-  rebuilderdList(query: { distro?: string; suite?: string; architecture?: string; name?: string } = {}): Promise<RebuilderdPackage[]> {
+  rebuilderdList(query: { distro?: string; suite?: string; architecture?: string; name?: string; status?: 'GOOD' | 'BAD' | 'UNKWN' } = {}): Promise<RebuilderdPackage[]> {
     return this.request('GET', '/api/v0/pkgs/list', undefined, query);
   }
 

@@ -29,7 +29,7 @@ export type ErrorBody = Static<typeof ErrorBody>;
 
 // ---- packages
 
-export const ArtifactRef = Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), url: Url, sha256: Sha256, size: Type.Optional(Type.Integer({ minimum: 0 })) });
+export const ArtifactRef = Type.Object({ name: Name, url: Url, sha256: Sha256, size: Type.Optional(Type.Integer({ minimum: 0 })) });
 export type ArtifactRef = Static<typeof ArtifactRef>;
 
 export const PackageSummary = Type.Object(
@@ -258,7 +258,7 @@ export const ReportRequest = Type.Object({
   log: Type.Optional(Sha256),
   reportJson: Type.Optional(Sha256),
   reportHtml: Type.Optional(Sha256),
-  artifacts: Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), sha256: Sha256 }), { maxItems: 10_000 }),
+  artifacts: Type.Array(Type.Object({ name: Name, sha256: Sha256 }), { maxItems: 10_000 }),
 });
 export type ReportRequest = Static<typeof ReportRequest>;
 export const ReportResponse = Type.Object({ resultId: Type.Integer(), final: Type.Boolean(), requeued: Type.Boolean() });
@@ -283,7 +283,7 @@ export const StatusResponse = Type.Object(
 );
 export type StatusResponse = Static<typeof StatusResponse>;
 
-/** rebuilderd's /api/v0/pkgs/list entry, read by arch-repro-status and ismypackagereproducibleyet. */
+/** rebuilderd's /api/v0/pkgs/list entry (its PkgRelease: one per published artifact), read by arch-repro-status and ismypackagereproducibleyet. */
 export const RebuilderdPackage = Type.Object({
   name: Type.String(),
   version: Type.String(),
@@ -291,11 +291,10 @@ export const RebuilderdPackage = Type.Object({
   distro: Type.String(),
   suite: Type.String(),
   architecture: Type.String(),
-  url: Type.String(),
+  artifact_url: Type.String(),
   build_id: Nullable(Type.Integer()),
-  built_at: Nullable(Type.String()),
+  built_at: Nullable(Type.String({ description: 'UTC, without a zone (chrono NaiveDateTime)' })),
   has_diffoscope: Type.Boolean(),
   has_attestation: Type.Boolean(),
-  next_retry: Nullable(Type.String()),
 });
 export type RebuilderdPackage = Static<typeof RebuilderdPackage>;

@@ -15,6 +15,7 @@ Commands:
   examples [DIR]    compare the example pairs in DIR (default: examples/out)
   worker            rebuild jobs of a reprove daemon (reprove worker --help)
   ctl COMMAND       operate a running daemon: status, pkgs, queue, workers, result (reprove ctl --help)
+  serve             run the rebuilder daemon (reprove serve --help)
 
 ${diffUsage}`;
 
@@ -26,6 +27,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   examples: async (a) => (await import('./examples.js')).runExamples(a),
   worker: async (a) => (await import('./worker.js')).runWorkerCommand(a),
   ctl: async (a) => (await import('./ctl.js')).runCtl(a),
+  serve: async (a) => (await import('./serve.js')).runServe(a),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The service's benchmark (needs `npm run build`): claims per second with 8
+// concurrent workers on SQLite and on PostgreSQL (DATABASE_URL; skipped when
+// unset), and the package list of 100 000 packages, filtered and paged, under 50
+// concurrent clients on loopback: requests per second and latency percentiles.
+// Plain Node: every request is a real HTTP request through fetch on 127.0.0.1.
+//
+//   node bench/service.mjs [--packages 100000] [--jobs 4000] [--seconds 10]
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ReproveClient } from '../dist/src/api/client.js';
+import { buildServer } from '../dist/src/server/build-server.js';
+import { openStore } from '../dist/src/store/index.js';
+
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, jobs: { type: 'string', default: '4000' }, seconds: { type: 'string', default: '10' } } });
+const PACKAGES = Number(values.packages);
+const JOBS = Number(values.jobs);
+const SECONDS = Number(values.seconds);
+const ADMIN = randomBytes(24).toString('hex');
+const hex = (i) => i.toString(16).padStart(64, '0');
+const pkg = (name, i) => ({ name, version: '1.0-1', backend: 'command', recipe: { script: 'make' }, artifacts: [{ name, url: `https://example.invalid/${name}.pkg`, sha256: hex(i) }] });
+
+async function environment(kind) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'reprove-bench-'));
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const url = kind === 'postgres' ? process.env.DATABASE_URL : undefined;
+  const store = await openStore({ dataDir, url, ...(url ? { pgSchema: schema, pgPoolSize: 16 } : {}) });
+  const app = buildServer({ store, adminToken: ADMIN });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    store,
+    base,
+    admin: new ReproveClient(base, { token: ADMIN, timeoutMs: 600_000 }),
+    async close() {
+      await app.close();
+      await store.close();
+      if (url) {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`drop schema if exists ${schema} cascade`);
+        await c.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function claims(kind) {
+  const env = await environment(kind);
+  try {
+    await env.admin.sync({ distribution: 'bench', suite: 'main', architecture: 'x86_64', packages: Array.from({ length: JOBS }, (_, i) => pkg(`c${i}`, i)) });
+    const workers = [];
+    for (let i = 0; i < 8; i++) {
+      const w = new ReproveClient(env.base, { token: (await env.admin.addWorker(`w${i}`)).token });
+      await w.register({ version: 'bench', tags: { architectures: ['x86_64'], backends: ['command'] } });
+      workers.push(w);
+    }
+    let claimed = 0;
+    const t0 = performance.now();
+    await Promise.all(workers.map(async (w) => { while (await w.claim()) claimed++; }));
+    const s = (performance.now() - t0) / 1000;
+    console.log(`claims, ${kind}: ${claimed} jobs by 8 concurrent workers in ${s.toFixed(2)} s = ${Math.round(claimed / s)} claims/s`);
+    // And the full cycle on fresh jobs: claim, then report.
+    await env.admin.sync({ distribution: 'bench', suite: 'cycle', architecture: 'x86_64', packages: Array.from({ length: JOBS / 2 }, (_, i) => pkg(`r${i}`, i)) });
+    let cycles = 0;
+    const t1 = performance.now();
+    await Promise.all(workers.map(async (w) => {
+      for (let j; (j = await w.claim()); cycles++) await w.report(j.jobId, { leaseToken: j.leaseToken, verdict: 'BIT_IDENTICAL', ignored: [], causes: [], timings: {}, artifacts: [] });
+    }));
+    const s1 = (performance.now() - t1) / 1000;
+    console.log(`claim+report, ${kind}: ${cycles} jobs in ${s1.toFixed(2)} s = ${Math.round(cycles / s1)} jobs/s`);
+  } finally {
+    await env.close();
+  }
+}
+
+async function list(kind) {
+  const env = await environment(kind);
+  try {
+    const t0 = performance.now();
+    const half = PACKAGES / 2;
+    for (const arch of ['x86_64', 'aarch64']) await env.admin.sync({ distribution: 'bench', suite: 'main', architecture: arch, packages: Array.from({ length: half }, (_, i) => pkg(`pkg-${String(i).padStart(6, '0')}`, i)) });
+    console.log(`list, ${kind}: ${PACKAGES} packages synced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const queries = [
+      () => `architecture=x86_64&limit=50&offset=${Math.floor(Math.random() * 1000) * 50}`,
+      () => `name=pkg-0${Math.floor(Math.random() * 10)}${Math.floor(Math.random() * 10)}&limit=50`,
+      () => `distribution=bench&suite=main&architecture=aarch64&verdict=UNKNOWN&limit=100&offset=${Math.floor(Math.random() * 100) * 100}`,
+      () => `limit=20`,
+    ];
+    const latencies = [];
+    let errors = 0;
+    const end = performance.now() + SECONDS * 1000;
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (performance.now() < end) {
+        const q = queries[Math.floor(Math.random() * queries.length)]();
+        const t = performance.now();
+        const res = await fetch(`${env.base}/api/v1/packages?${q}`);
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t);
+        if (!res.ok) errors++;
+      }
+    }));
+    latencies.sort((a, b) => a - b);
+    console.log(`list, ${kind}: 50 clients for ${SECONDS} s: ${latencies.length} requests (${Math.round(latencies.length / SECONDS)}/s), ${errors} errors; latency ms p50 ${pct(latencies, 50).toFixed(1)}, p95 ${pct(latencies, 95).toFixed(1)}, p99 ${pct(latencies, 99).toFixed(1)}, max ${latencies.at(-1).toFixed(1)}`);
+  } finally {
+    await env.close();
+  }
+}
+
+const kinds = ['sqlite', ...(process.env.DATABASE_URL ? ['postgres'] : [])];
+if (kinds.length === 1) console.log('PostgreSQL skipped: DATABASE_URL is not set');
+for (const k of kinds) await claims(k);
+for (const k of kinds) await list(k);

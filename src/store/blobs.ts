@@ -1,0 +1,186 @@
+// The content-addressed blob store: logs, reports and rebuilt artifacts, each kept
+// once under the SHA-256 of its uncompressed content (<dir>/ab/cdef…), zstd-
+// compressed on disk. An upload streams through the hash and the compressor into
+// a temporary file in the same directory tree, is checked against the expected
+// hash and the size cap, and only then renamed into place: a refused or broken
+// upload leaves nothing behind, and readers never see half a blob.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidInputError, NotFoundError, TooLargeError } from './errors.js';
+import { LogCap, type LogCapOptions } from './log-cap.js';
+import { sha256Hex } from './validate.js';
+import { zstdCompressor, zstdDecompressor } from './zstd.js';
+
+export interface PutOptions {
+  /** The SHA-256 the uploader claims; a mismatch refuses the upload. */
+  expectedSha256?: string | undefined;
+  /** Refuse uploads longer than this (uncompressed bytes). */
+  maxBytes?: number | undefined;
+}
+
+export interface StoredBlob {
+  sha256: string;
+  /** Uncompressed size. */
+  size: number;
+  /** False when the same content was already stored. */
+  created: boolean;
+}
+
+export interface StoredLog extends StoredBlob {
+  /** Bytes of the log as uploaded. */
+  originalSize: number;
+  /** Bytes cut between head and tail (0 when the log was under its cap). */
+  cutBytes: number;
+}
+
+/** Counts and hashes the bytes passing through, failing past a cap. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new TooLargeError(`Cannot store blob: upload is over its cap of ${this.maxBytes} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+}
+
+export class BlobStore {
+  constructor(
+    readonly dir: string,
+    /** Default cap for one upload (uncompressed bytes). */
+    readonly maxBytes = 4 * 2 ** 30,
+  ) {}
+
+  /** Where the blob with this hash lives; the hash is validated first, so no path can escape the directory. */
+  private pathOf(sha256: string): string {
+    const h = sha256Hex('blob hash', sha256);
+    return join(this.dir, h.slice(0, 2), h.slice(2));
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await access(this.pathOf(sha256));
+      return true;
+    } catch (err) {
+      if (err instanceof InvalidInputError) throw err;
+      return false;
+    }
+  }
+
+  /** Size of the stored (compressed) file, or null. */
+  async storedSize(sha256: string): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(sha256))).size;
+    } catch (err) {
+      if (err instanceof InvalidInputError) throw err;
+      return null;
+    }
+  }
+
+  /** The blob's decompressed content as a stream; NotFoundError when absent. */
+  async get(sha256: string): Promise<Readable> {
+    const path = this.pathOf(sha256);
+    const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new NotFoundError(`Cannot read blob ${sha256}: not stored`);
+      throw err;
+    });
+    const file = createReadStream('', { fd: handle, autoClose: true });
+    const out = zstdDecompressor();
+    file.on('error', (err) => out.destroy(err));
+    return file.pipe(out);
+  }
+
+  /** The whole decompressed blob (for small blobs: reports, tests). */
+  async getBuffer(sha256: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.get(sha256)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async putBuffer(data: Uint8Array | string, options: PutOptions = {}): Promise<StoredBlob> {
+    return this.putStream([typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)], options);
+  }
+
+  /**
+   * Stores a stream. Refuses (typed error, nothing kept) when it is longer than the
+   * cap or when its SHA-256 is not `expectedSha256`.
+   */
+  async putStream(source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions = {}): Promise<StoredBlob> {
+    const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected blob hash', options.expectedSha256);
+    const meter = new Meter(options.maxBytes ?? this.maxBytes);
+    const stored = await this.storeThrough(source, [meter], () => meter.hash.digest('hex'), expected);
+    return { ...stored, size: meter.bytes };
+  }
+
+  /**
+   * Stores a build log under its cap: over `headBytes + tailBytes` it keeps the head
+   * and the tail and one line saying how much was cut. `expectedSha256` is checked
+   * against the log as uploaded; the blob's own hash is that of what was kept.
+   */
+  async putLog(source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, cap: LogCapOptions, options: PutOptions = {}): Promise<StoredLog> {
+    const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected log hash', options.expectedSha256);
+    const uploaded = new Meter(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
+    const logCap = new LogCap(cap);
+    const kept = new Meter(Number.MAX_SAFE_INTEGER);
+    let keptHash = '';
+    const stored = await this.storeThrough(
+      source,
+      [uploaded, logCap, kept],
+      () => {
+        keptHash = kept.hash.digest('hex');
+        return uploaded.hash.digest('hex');
+      },
+      expected,
+      () => keptHash,
+    );
+    return { ...stored, size: kept.bytes, originalSize: uploaded.bytes, cutBytes: logCap.cutBytes };
+  }
+
+  private async storeThrough(
+    source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    stages: Transform[],
+    checkedHash: () => string,
+    expected: string | undefined,
+    storedHash?: () => string,
+  ): Promise<Omit<StoredBlob, 'size'>> {
+    await mkdir(this.dir, { recursive: true });
+    const temp = join(this.dir, `.upload-${process.pid}-${randomBytes(8).toString('hex')}`);
+    try {
+      const input = source instanceof Readable ? source : Readable.from(source);
+      await pipeline([input, ...stages, zstdCompressor(), createWriteStream(temp, { flags: 'wx' })]);
+      const actual = checkedHash();
+      if (expected !== undefined && actual !== expected) {
+        throw new InvalidInputError(`Cannot store blob: its SHA-256 is ${actual}, not the expected ${expected}`);
+      }
+      const sha256 = storedHash === undefined ? actual : storedHash();
+      const target = this.pathOf(sha256);
+      if (await this.has(sha256)) {
+        await rm(temp, { force: true });
+        return { sha256, created: false };
+      }
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+      await rename(temp, target);
+      return { sha256, created: true };
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Opening the database: SQLite (better-sqlite3) in the data directory by default,
+// PostgreSQL (a pg Pool) when the URL says postgres:// or postgresql://.
+//
+// Writes go through `write()`, one transaction each:
+// - SQLite: `BEGIN IMMEDIATE`, so the write lock is taken before the first read
+//   and a transaction never fails half way on a lock upgrade. better-sqlite3 is
+//   synchronous, so a busy wait would block the whole process: store instances on
+//   the same file in one process therefore queue behind one in-process mutex, and
+//   `busy_timeout` covers other processes (rebuilderd #2, "database is locked").
+// - PostgreSQL: an ordinary transaction; callers lock rows (FOR UPDATE, SKIP LOCKED).
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { type Dialect, migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export interface DatabaseOptions {
+  /** postgres://… or postgresql://… for PostgreSQL; anything else (or none) means SQLite in dataDir. */
+  url?: string | undefined;
+  /** Directory of the SQLite file and the blobs (default ./data). */
+  dataDir?: string | undefined;
+  /** PostgreSQL: the schema to use (created when missing), via the connection's search_path. */
+  pgSchema?: string | undefined;
+  /** PostgreSQL: the pool's size (default 10). */
+  pgPoolSize?: number | undefined;
+  /** SQLite: how long a write waits for another process's lock (default 15 s). */
+  busyTimeoutMs?: number | undefined;
+}
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Runs `fn` in one write transaction (see the header). */
+  write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
+/** A FIFO async mutex. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** One mutex per SQLite file in this process, shared by every store open on it. */
+const fileMutexes = new Map<string, Mutex>();
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDatabase(options: DatabaseOptions = {}): Promise<DatabaseHandle> {
+  return isPostgresUrl(options.url) ? openPostgres(options.url, options) : openSqlite(options);
+}
+
+async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const dir = resolve(options.dataDir ?? 'data');
+  mkdirSync(dir, { recursive: true });
+  const file = join(realpathSync(dir), 'reprove.sqlite');
+  const database = new BetterSqlite3(file, { timeout: options.busyTimeoutMs ?? 15_000 });
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 15_000)}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  let mutex = fileMutexes.get(file);
+  if (!mutex) fileMutexes.set(file, (mutex = new Mutex()));
+  const lock = mutex;
+  const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+    lock.run(() =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (err) {
+          await sql`rollback`.execute(conn).catch(() => undefined);
+          throw err;
+        }
+      }),
+    );
+  try {
+    // Several processes may start at once; the migration runs under the same lock as every write.
+    await lock.run(() => migrateToLatest(db, 'sqlite'));
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, dialect: 'sqlite', write, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
+  const schema = options.pgSchema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`Cannot open the store: schema name ${JSON.stringify(schema)} is not a plain lower-case identifier`);
+  // int8 (bigint, COUNT) as numbers: every value the store keeps in one is a time, id, size or count within 2^53.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
+  };
+  if (schema !== undefined) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists ${schema}`);
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.pgPoolSize ?? 10,
+    types,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> => db.transaction().execute((trx) => fn(trx));
+  try {
+    await migrateToLatest(db, 'postgres');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, dialect: 'postgres', write, close: () => db.destroy() };
+}

@@ -1,0 +1,195 @@
+// The store's migrations: one ordered set, valid on SQLite and PostgreSQL, run by
+// Kysely's Migrator from code (no migration files to ship). Where the dialects
+// differ (generated ids) the migration asks which one it runs on. Add a migration
+// by appending to MIGRATIONS; never edit one that has shipped.
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  // An auto-incrementing integer primary key in each dialect.
+  const id = dialect === 'sqlite' ? ('integer' as const) : ('bigserial' as const);
+  const idColumn = dialect === 'sqlite' ? (c: any) => c.primaryKey().autoIncrement() : (c: any) => c.primaryKey();
+
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('distributions')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('suites')
+          .addColumn('distribution', 'text', (c) => c.notNull().references('distributions.name').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('suites_pk', ['distribution', 'name'])
+          .execute();
+        await db.schema
+          .createTable('architectures')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('source_packages')
+          .addColumn('id', id, idColumn)
+          .addColumn('distribution', 'text', (c) => c.notNull())
+          .addColumn('suite', 'text', (c) => c.notNull())
+          .addColumn('architecture', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('left_archive_at', 'bigint')
+          .addColumn('latest_verdict', 'text')
+          .addColumn('latest_result_id', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('source_packages_key')
+          .on('source_packages')
+          .columns(['distribution', 'suite', 'architecture', 'name', 'version'])
+          .unique()
+          .execute();
+        await db.schema.createIndex('source_packages_name').on('source_packages').columns(['name', 'id']).execute();
+        await db.schema.createIndex('source_packages_verdict').on('source_packages').columns(['latest_verdict', 'name']).execute();
+
+        await db.schema
+          .createTable('build_inputs')
+          .addColumn('source_package_id', 'bigint', (c) => c.primaryKey().references('source_packages.id').onDelete('cascade'))
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('recipe', 'text', (c) => c.notNull())
+          .addColumn('buildinfo_url', 'text')
+          .addColumn('buildinfo_sha256', 'text')
+          .addColumn('min_memory_mb', 'bigint')
+          .addColumn('input_hash', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('binary_packages')
+          .addColumn('id', id, idColumn)
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('architecture', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint')
+          .execute();
+        await db.schema.createIndex('binary_packages_source').on('binary_packages').column('source_package_id').execute();
+        await db.schema.createIndex('binary_packages_name').on('binary_packages').columns(['name', 'version']).execute();
+
+        await db.schema
+          .createTable('workers')
+          .addColumn('id', id, idColumn)
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('version', 'text')
+          .addColumn('free_disk_bytes', 'bigint')
+          .addColumn('current_job_id', 'bigint')
+          .addColumn('last_seen_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', id, idColumn)
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('priority', 'bigint', (c) => c.notNull())
+          .addColumn('run_after', 'bigint', (c) => c.notNull())
+          .addColumn('architecture', 'text', (c) => c.notNull())
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('min_memory_mb', 'bigint')
+          .addColumn('attempts_ftbfs', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('attempts_unreproducible', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('attempts_infrastructure', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_token', 'text')
+          .addColumn('lease_expires_at', 'bigint')
+          .addColumn('worker_id', 'bigint', (c) => c.references('workers.id').onDelete('set null'))
+          .addColumn('result_id', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // The claim's order: runnable queued jobs by priority, then age.
+        await db.schema.createIndex('jobs_claim').on('jobs').columns(['status', 'priority desc', 'run_after', 'id']).execute();
+        await db.schema.createIndex('jobs_lease').on('jobs').columns(['status', 'lease_expires_at']).execute();
+        await db.schema.createIndex('jobs_source').on('jobs').columns(['source_package_id', 'status']).execute();
+
+        await db.schema
+          .createTable('build_attempts')
+          .addColumn('id', id, idColumn)
+          .addColumn('job_id', 'bigint', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+          .addColumn('worker_id', 'bigint', (c) => c.references('workers.id').onDelete('set null'))
+          .addColumn('worker_name', 'text')
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('lease_token', 'text', (c) => c.notNull().unique())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('ended_at', 'bigint')
+          .addColumn('exit_code', 'bigint')
+          .addColumn('signal', 'text')
+          .addColumn('failure_class', 'text')
+          .addColumn('message', 'text')
+          .execute();
+        await db.schema.createIndex('build_attempts_job').on('build_attempts').column('job_id').execute();
+
+        await db.schema
+          .createTable('results')
+          .addColumn('id', id, idColumn)
+          .addColumn('job_id', 'bigint', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+          .addColumn('attempt_id', 'bigint', (c) => c.references('build_attempts.id').onDelete('set null'))
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('worker_id', 'bigint', (c) => c.references('workers.id').onDelete('set null'))
+          .addColumn('verdict', 'text', (c) => c.notNull())
+          .addColumn('final', 'integer', (c) => c.notNull())
+          .addColumn('failure_class', 'text')
+          .addColumn('previous_result_id', 'bigint')
+          .addColumn('ignored', 'text', (c) => c.notNull())
+          .addColumn('issues', 'text', (c) => c.notNull())
+          .addColumn('timings', 'text', (c) => c.notNull())
+          .addColumn('log_blob', 'text')
+          .addColumn('report_json_blob', 'text')
+          .addColumn('report_html_blob', 'text')
+          .addColumn('artifacts', 'text', (c) => c.notNull())
+          .addColumn('message', 'text')
+          .addColumn('content_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('results_source').on('results').columns(['source_package_id', 'id']).execute();
+        // One result per attempt and one final result per job, whatever the code above does.
+        await db.schema.createIndex('results_attempt').on('results').column('attempt_id').unique().execute();
+        await sql`create unique index results_one_final on results (job_id) where final = 1`.execute(db);
+      },
+    },
+  };
+}
+
+class CodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/**
+ * Brings the schema up to date; safe when several daemons start at once (the
+ * Migrator locks). On PostgreSQL the migration tables are looked for in the
+ * connection's current schema only: Kysely otherwise takes another schema's
+ * tables of the same name for its own.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  let migrationTableSchema: string | undefined;
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? undefined;
+    if (migrationTableSchema === undefined) throw new Error('Cannot migrate the store: the connection has no current schema (check search_path)');
+  }
+  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect), ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Cannot migrate the store: migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

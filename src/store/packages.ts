@@ -1,0 +1,434 @@
+// Packages: syncing what a (distribution, suite, architecture) lists now, and
+// reading it back. Every version ever seen keeps its row: a version the archive
+// no longer lists is marked as left (rebuilderd deletes it, and with it the
+// evidence that it once reproduced). A sync enqueues a job for each new version
+// and supersedes the queued jobs of versions that left. One sync is one
+// transaction, done in set-sized statements so 100 000 packages stay quick.
+import { createHash } from 'node:crypto';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type StoreContext, canonicalJson, chunks, parseJson } from './context.js';
+import { InvalidInputError, NotFoundError } from './errors.js';
+import { type Database, VERDICTS, type Verdict } from './schema.js';
+import { identifier, integer, json, location, packageName, packageVersion, sha256Hex } from './validate.js';
+
+/** A published artifact (binary package) of a source package version. */
+export interface ArtifactInput {
+  name: string;
+  /** Defaults to the source package's version. */
+  version?: string | undefined;
+  /** Defaults to the sync's architecture. */
+  architecture?: string | undefined;
+  url: string;
+  sha256: string;
+  size?: number | null | undefined;
+}
+
+/** One source package version as a source lists it, with what rebuilding it needs. */
+export interface PackageInput {
+  name: string;
+  version: string;
+  backend: string;
+  /** Backend recipe or parameters (any JSON). */
+  recipe?: unknown;
+  buildinfoUrl?: string | null | undefined;
+  buildinfoSha256?: string | null | undefined;
+  /** Memory a rebuild needs, in MiB: only workers with at least this much get it (rebuilderd #126). */
+  minMemoryMb?: number | null | undefined;
+  artifacts?: readonly ArtifactInput[] | undefined;
+}
+
+export interface SyncInput {
+  distribution: string;
+  suite: string;
+  architecture: string;
+  /** Everything the archive lists now for this (distribution, suite, architecture). */
+  packages: readonly PackageInput[];
+  /** Priority of the jobs this sync enqueues (default 0). */
+  priority?: number | undefined;
+}
+
+export interface SyncSummary {
+  /** Versions listed. */
+  listed: number;
+  /** Versions never seen before. */
+  added: number;
+  /** Known versions whose build input changed. */
+  changed: number;
+  /** Versions back in the archive after having left it. */
+  returned: number;
+  /** Versions no longer listed, marked as left (kept with their history). */
+  left: number;
+  enqueued: number;
+  /** Queued jobs of versions that left, marked superseded. */
+  superseded: number;
+}
+
+export interface PackageSummary {
+  id: number;
+  distribution: string;
+  suite: string;
+  architecture: string;
+  name: string;
+  version: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** When it left the archive; null while listed. */
+  leftArchiveAt: number | null;
+  latestVerdict: Verdict | null;
+  latestResultId: number | null;
+}
+
+export interface ArtifactInfo {
+  name: string;
+  version: string;
+  architecture: string;
+  url: string;
+  sha256: string;
+  size: number | null;
+}
+
+export interface BuildInputInfo {
+  backend: string;
+  recipe: unknown;
+  buildinfoUrl: string | null;
+  buildinfoSha256: string | null;
+  minMemoryMb: number | null;
+  artifacts: ArtifactInfo[];
+}
+
+export interface PackageFilter {
+  distribution?: string | undefined;
+  suite?: string | undefined;
+  architecture?: string | undefined;
+  /** A substring of the name, case-insensitive. */
+  name?: string | undefined;
+  /** The verdict of the latest final result; 'none' for versions without one. */
+  verdict?: Verdict | 'none' | undefined;
+  /** Which versions: those listed now (default), those that left, or all. */
+  archive?: 'in' | 'left' | 'all' | undefined;
+}
+
+export interface Page {
+  /** At most 1000 (default 100). */
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+export interface PackageCount {
+  distribution: string;
+  suite: string;
+  architecture: string;
+  verdict: Verdict | null;
+  count: number;
+}
+
+interface ValidPackage {
+  name: string;
+  version: string;
+  backend: string;
+  recipe: string;
+  buildinfoUrl: string | null;
+  buildinfoSha256: string | null;
+  minMemoryMb: number | null;
+  artifacts: ArtifactInfo[];
+  inputHash: string;
+}
+
+function validatePackage(p: PackageInput, architecture: string): ValidPackage {
+  if (p === null || typeof p !== 'object') throw new InvalidInputError('Cannot accept package: not an object');
+  const name = packageName(p.name);
+  const version = packageVersion(p.version);
+  const where = `${name} ${version}`;
+  const artifacts = (p.artifacts ?? []).map((a) => ({
+    name: packageName(a.name),
+    version: a.version === undefined ? version : packageVersion(a.version),
+    architecture: a.architecture === undefined ? architecture : identifier('artifact architecture', a.architecture),
+    url: location(`artifact URL of ${where}`, a.url),
+    sha256: sha256Hex(`artifact digest of ${where}`, a.sha256),
+    size: a.size === undefined || a.size === null ? null : integer(`artifact size of ${where}`, a.size),
+  }));
+  if (artifacts.length > 10_000) throw new InvalidInputError(`Cannot accept package ${where}: more than 10000 artifacts`);
+  const valid = {
+    name,
+    version,
+    backend: identifier(`backend of ${where}`, p.backend),
+    recipe: json(`recipe of ${where}`, p.recipe ?? {}, 256 << 10),
+    buildinfoUrl: p.buildinfoUrl === undefined || p.buildinfoUrl === null ? null : location(`build-info reference of ${where}`, p.buildinfoUrl),
+    buildinfoSha256: p.buildinfoSha256 === undefined || p.buildinfoSha256 === null ? null : sha256Hex(`build-info digest of ${where}`, p.buildinfoSha256),
+    minMemoryMb: p.minMemoryMb === undefined || p.minMemoryMb === null ? null : integer(`memory requirement of ${where}`, p.minMemoryMb, 0, 1 << 30),
+    artifacts,
+  };
+  const inputHash = createHash('sha256').update(canonicalJson({ ...valid, name: undefined, version: undefined })).digest('hex');
+  return { ...valid, inputHash };
+}
+
+const key = (name: string, version: string): string => `${name}\u0000${version}`;
+
+/** Registers a distribution, suite and architecture (idempotent). */
+async function ensureNames(trx: Kysely<Database>, now: number, distribution: string, suite: string, architecture: string): Promise<void> {
+  await trx.insertInto('distributions').values({ name: distribution, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+  await trx.insertInto('suites').values({ distribution, name: suite, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+  await trx.insertInto('architectures').values({ name: architecture, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+}
+
+async function writeInputs(trx: Kysely<Database>, rows: { id: number; p: ValidPackage }[], replace: boolean): Promise<void> {
+  if (rows.length === 0) return;
+  for (const part of chunks(rows, 200)) {
+    const ids = part.map((r) => r.id);
+    if (replace) {
+      await trx.deleteFrom('binary_packages').where('source_package_id', 'in', ids).execute();
+      await trx.deleteFrom('build_inputs').where('source_package_id', 'in', ids).execute();
+    }
+    await trx
+      .insertInto('build_inputs')
+      .values(
+        part.map(({ id, p }) => ({
+          source_package_id: id,
+          backend: p.backend,
+          recipe: p.recipe,
+          buildinfo_url: p.buildinfoUrl,
+          buildinfo_sha256: p.buildinfoSha256,
+          min_memory_mb: p.minMemoryMb,
+          input_hash: p.inputHash,
+        })),
+      )
+      .execute();
+    const binaries = part.flatMap(({ id, p }) => p.artifacts.map((a) => ({ source_package_id: id, ...a })));
+    for (const b of chunks(binaries, 100)) await trx.insertInto('binary_packages').values(b).execute();
+  }
+}
+
+/** Enqueues a job for each of these package versions. */
+export async function enqueueJobs(trx: Kysely<Database>, now: number, architecture: string, rows: { id: number; p: Pick<ValidPackage, 'backend' | 'minMemoryMb'> }[], priority: number): Promise<void> {
+  for (const part of chunks(rows, 200)) {
+    if (part.length === 0) continue;
+    await trx
+      .insertInto('jobs')
+      .values(
+        part.map(({ id, p }) => ({
+          source_package_id: id,
+          status: 'queued' as const,
+          priority,
+          run_after: now,
+          architecture,
+          backend: p.backend,
+          min_memory_mb: p.minMemoryMb,
+          attempts_ftbfs: 0,
+          attempts_unreproducible: 0,
+          attempts_infrastructure: 0,
+          lease_token: null,
+          lease_expires_at: null,
+          worker_id: null,
+          result_id: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise<SyncSummary> {
+  const distribution = identifier('distribution', input.distribution);
+  const suite = identifier('suite', input.suite);
+  const architecture = identifier('architecture', input.architecture);
+  const priority = input.priority === undefined ? 0 : integer('priority', input.priority, -1_000_000, 1_000_000);
+  if (!Array.isArray(input.packages)) throw new InvalidInputError('Cannot sync packages: "packages" is not a list');
+  const listed = new Map<string, ValidPackage>();
+  for (const raw of input.packages) {
+    const p = validatePackage(raw, architecture);
+    if (listed.has(key(p.name, p.version))) throw new InvalidInputError(`Cannot sync packages: ${p.name} ${p.version} is listed twice`);
+    listed.set(key(p.name, p.version), p);
+  }
+
+  return ctx.h.write(async (trx) => {
+    const now = ctx.now();
+    await ensureNames(trx, now, distribution, suite, architecture);
+    const existing = await trx
+      .selectFrom('source_packages as s')
+      .leftJoin('build_inputs as b', 'b.source_package_id', 's.id')
+      .select(['s.id', 's.name', 's.version', 's.left_archive_at', 'b.input_hash'])
+      .where('s.distribution', '=', distribution)
+      .where('s.suite', '=', suite)
+      .where('s.architecture', '=', architecture)
+      .execute();
+    const known = new Map(existing.map((r) => [key(r.name, r.version), r]));
+
+    const fresh: ValidPackage[] = [];
+    const seenIds: number[] = [];
+    const returned: { id: number; p: ValidPackage }[] = [];
+    const changed: { id: number; p: ValidPackage }[] = [];
+    for (const [k, p] of listed) {
+      const row = known.get(k);
+      if (!row) {
+        fresh.push(p);
+        continue;
+      }
+      seenIds.push(row.id);
+      if (row.left_archive_at !== null) returned.push({ id: row.id, p });
+      if (row.input_hash !== p.inputHash) changed.push({ id: row.id, p });
+    }
+    const leftIds = existing.filter((r) => r.left_archive_at === null && !listed.has(key(r.name, r.version))).map((r) => r.id);
+
+    // New versions.
+    const added: { id: number; p: ValidPackage }[] = [];
+    for (const part of chunks(fresh, 200)) {
+      const ids = await trx
+        .insertInto('source_packages')
+        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null })))
+        .returning(['id', 'name', 'version'])
+        .execute();
+      for (const r of ids) added.push({ id: r.id, p: listed.get(key(r.name, r.version))! });
+    }
+    await writeInputs(trx, added, false);
+
+    // Known versions: still listed, back in the archive, or with a new build input.
+    for (const part of chunks(seenIds)) await trx.updateTable('source_packages').set({ last_seen_at: now, left_archive_at: null }).where('id', 'in', part).execute();
+    await writeInputs(trx, changed, true);
+    for (const { id, p } of changed) {
+      await trx.updateTable('jobs').set({ backend: p.backend, min_memory_mb: p.minMemoryMb, updated_at: now }).where('source_package_id', '=', id).where('status', '=', 'queued').execute();
+    }
+
+    // Versions that left: marked, never deleted; their queued jobs will not run.
+    let superseded = 0;
+    for (const part of chunks(leftIds)) {
+      await trx.updateTable('source_packages').set({ left_archive_at: now }).where('id', 'in', part).execute();
+      const r = await trx.updateTable('jobs').set({ status: 'superseded', updated_at: now }).where('source_package_id', 'in', part).where('status', '=', 'queued').executeTakeFirst();
+      superseded += Number(r.numUpdatedRows);
+    }
+
+    // A returning version is rebuilt unless it has a job that is pending or done.
+    const toEnqueue = [...added];
+    for (const part of chunks(returned)) {
+      const active = await trx
+        .selectFrom('jobs')
+        .select('source_package_id')
+        .where('source_package_id', 'in', part.map((r) => r.id))
+        .where('status', 'in', ['queued', 'running', 'done'])
+        .execute();
+      const has = new Set(active.map((r) => r.source_package_id));
+      for (const r of part) if (!has.has(r.id)) toEnqueue.push(r);
+    }
+    await enqueueJobs(trx, now, architecture, toEnqueue, priority);
+
+    return { listed: listed.size, added: added.length, changed: changed.length, returned: returned.length, left: leftIds.length, enqueued: toEnqueue.length, superseded };
+  });
+}
+
+type SourceRow = Database['source_packages'];
+
+export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
+  return {
+    id: r.id,
+    distribution: r.distribution,
+    suite: r.suite,
+    architecture: r.architecture,
+    name: r.name,
+    version: r.version,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+    leftArchiveAt: r.left_archive_at,
+    latestVerdict: r.latest_verdict,
+    latestResultId: r.latest_result_id,
+  };
+}
+
+function filtered(db: Kysely<Database>, f: PackageFilter) {
+  let q = db.selectFrom('source_packages');
+  if (f.distribution !== undefined) q = q.where('distribution', '=', identifier('distribution', f.distribution));
+  if (f.suite !== undefined) q = q.where('suite', '=', identifier('suite', f.suite));
+  if (f.architecture !== undefined) q = q.where('architecture', '=', identifier('architecture', f.architecture));
+  if (f.name !== undefined && f.name !== '') {
+    if (typeof f.name !== 'string' || f.name.length > 200) throw new InvalidInputError('Cannot filter packages: the name filter is not a string of at most 200 characters');
+    const pattern = `%${f.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+  }
+  if (f.verdict !== undefined) {
+    if (f.verdict === 'none') q = q.where('latest_verdict', 'is', null);
+    else if ((VERDICTS as readonly string[]).includes(f.verdict)) q = q.where('latest_verdict', '=', f.verdict);
+    else throw new InvalidInputError(`Cannot filter packages: ${JSON.stringify(f.verdict)} is not a verdict`);
+  }
+  const archive = f.archive ?? 'in';
+  if (archive === 'in') q = q.where('left_archive_at', 'is', null);
+  else if (archive === 'left') q = q.where('left_archive_at', 'is not', null);
+  else if (archive !== 'all') throw new InvalidInputError(`Cannot filter packages: archive must be in, left or all, not ${JSON.stringify(archive)}`);
+  return q;
+}
+
+export function pageOf(page: Page): { limit: number; offset: number } {
+  return {
+    limit: page.limit === undefined ? 100 : integer('page limit', page.limit, 1, 1000),
+    offset: page.offset === undefined ? 0 : integer('page offset', page.offset),
+  };
+}
+
+/** Package versions matching the filter, by name then version age, with the total for paging. */
+export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page = {}): Promise<{ total: number; items: PackageSummary[] }> {
+  const { limit, offset } = pageOf(page);
+  const [count, rows] = await Promise.all([
+    filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    filtered(ctx.h.db, filter).selectAll().orderBy('name').orderBy('id').limit(limit).offset(offset).execute(),
+  ]);
+  return { total: Number(count.n), items: rows.map(toPackageSummary) };
+}
+
+/** Every version ever seen of one package in one (distribution, suite, architecture), newest first. */
+export async function packageHistory(ctx: StoreContext, distribution: string, suite: string, architecture: string, name: string): Promise<PackageSummary[]> {
+  const rows = await ctx.h.db
+    .selectFrom('source_packages')
+    .selectAll()
+    .where('distribution', '=', identifier('distribution', distribution))
+    .where('suite', '=', identifier('suite', suite))
+    .where('architecture', '=', identifier('architecture', architecture))
+    .where('name', '=', packageName(name))
+    .orderBy('first_seen_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map(toPackageSummary);
+}
+
+export async function getPackage(ctx: StoreContext, id: number): Promise<PackageSummary & { input: BuildInputInfo | null }> {
+  const row = await ctx.h.db.selectFrom('source_packages').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`Cannot find package ${id}: no such package version`);
+  return { ...toPackageSummary(row), input: await buildInputOf(ctx.h.db, id) };
+}
+
+export async function buildInputOf(db: Kysely<Database>, sourcePackageId: number): Promise<BuildInputInfo | null> {
+  const input = await db.selectFrom('build_inputs').selectAll().where('source_package_id', '=', sourcePackageId).executeTakeFirst();
+  if (!input) return null;
+  const artifacts = await db.selectFrom('binary_packages').select(['name', 'version', 'architecture', 'url', 'sha256', 'size']).where('source_package_id', '=', sourcePackageId).orderBy('id').execute();
+  return {
+    backend: input.backend,
+    recipe: parseJson<unknown>(input.recipe, {}),
+    buildinfoUrl: input.buildinfo_url,
+    buildinfoSha256: input.buildinfo_sha256,
+    minMemoryMb: input.min_memory_mb,
+    artifacts,
+  };
+}
+
+/** Counts of listed package versions per (distribution, suite, architecture, latest verdict): the statistics pages' numbers. */
+export async function packageCounts(ctx: StoreContext, filter: Pick<PackageFilter, 'distribution' | 'suite' | 'architecture'> = {}): Promise<PackageCount[]> {
+  const rows = await filtered(ctx.h.db, { ...filter, archive: 'in' })
+    .select(['distribution', 'suite', 'architecture', 'latest_verdict'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .groupBy(['distribution', 'suite', 'architecture', 'latest_verdict'])
+    .execute();
+  // Ordered here, not in SQL: the dialects sort NULL (no verdict yet) differently.
+  const sortKey = (r: (typeof rows)[number]): string => [r.distribution, r.suite, r.architecture, r.latest_verdict ?? ''].join('\u0000');
+  return rows
+    .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
+    .map((r) => ({ distribution: r.distribution, suite: r.suite, architecture: r.architecture, verdict: r.latest_verdict, count: Number(r.n) }));
+}
+
+/** Names known to the store, for the overview and filters. */
+export async function listDistributions(ctx: StoreContext): Promise<{ distribution: string; suites: string[] }[]> {
+  const rows = await ctx.h.db.selectFrom('suites').select(['distribution', 'name']).orderBy('distribution').orderBy('name').execute();
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.distribution, [...(out.get(r.distribution) ?? []), r.name]);
+  return [...out].map(([distribution, suites]) => ({ distribution, suites }));
+}
+
+export async function listArchitectures(ctx: StoreContext): Promise<string[]> {
+  return (await ctx.h.db.selectFrom('architectures').select('name').orderBy('name').execute()).map((r) => r.name);
+}
