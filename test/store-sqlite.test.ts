@@ -53,3 +53,13 @@ test('four processes claiming, reporting and syncing on one SQLite file at once:
   assert.deepEqual((await store.listDistributions()).map((d) => d.suites.length), [5]);
   await store.close();
 });
+
+test('six processes opening a new data directory at once all find it migrated', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'reprove-store-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => runChild([dataDir, 'open', String(i)])));
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  const store = await openStore({ dataDir });
+  assert.equal((await store.listDistributions())[0]?.suites.length, 6);
+  await store.close();
+});

@@ -410,6 +410,7 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
       const dropped = await store.drop(d.job.id);
       assert.equal(dropped.status, 'dropped');
       assert.deepEqual(await store.heartbeat(d.job.id, d.leaseToken), { continue: false, reason: 'dropped' });
+      assert.equal((await store.getWorker(w.id)).currentJobId, null, 'the worker no longer shows the dropped job');
       await assert.rejects(store.report(d.job.id, d.leaseToken, { verdict: 'BIT_IDENTICAL' }), ConflictError);
       await assert.rejects(store.drop(d.job.id), ConflictError);
       const queued = (await store.listQueue()).items[0]!;

@@ -94,8 +94,18 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
       }),
     );
   try {
-    // Several processes may start at once; the migration runs under the same lock as every write.
-    await lock.run(() => migrateToLatest(db, 'sqlite'));
+    // In this process the migration runs under the same lock as every write. Another
+    // process migrating the same file at the same moment makes Kysely's (deferred)
+    // migration transaction fail busy: then it is tried again, and finds the work done.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lock.run(() => migrateToLatest(db, 'sqlite'));
+        break;
+      } catch (err) {
+        if (attempt >= 20 || !/SQLITE_BUSY|database is locked/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
   } catch (err) {
     await db.destroy();
     throw err;

@@ -157,6 +157,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('content_hash', 'text', (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .execute();
+        await db.schema.createIndex('results_job').on('results').columns(['job_id', 'id']).execute();
         await db.schema.createIndex('results_source').on('results').columns(['source_package_id', 'id']).execute();
         // One result per attempt and one final result per job, whatever the code above does.
         await db.schema.createIndex('results_attempt').on('results').column('attempt_id').unique().execute();

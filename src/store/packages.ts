@@ -241,7 +241,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     listed.set(key(p.name, p.version), p);
   }
 
-  return ctx.h.write(async (trx) => {
+  const summary = await ctx.h.write(async (trx) => {
     const now = ctx.now();
     await ensureNames(trx, now, distribution, suite, architecture);
     const existing = await trx
@@ -313,6 +313,12 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
 
     return { listed: listed.size, added: added.length, changed: changed.length, returned: returned.length, left: leftIds.length, enqueued: toEnqueue.length, superseded };
   });
+  // PostgreSQL plans by its statistics: after a large sync they are stale until autovacuum
+  // comes by, and the claim would sort the whole queue instead of walking its index.
+  if (ctx.h.dialect === 'postgres' && summary.added + summary.left + summary.changed >= 1000) {
+    await sql`analyze source_packages, build_inputs, binary_packages, jobs`.execute(ctx.h.db);
+  }
+  return summary;
 }
 
 type SourceRow = Database['source_packages'];

@@ -574,6 +574,7 @@ export async function drop(ctx: StoreContext, jobId: number): Promise<JobInfo> {
       await trx.updateTable('build_attempts').set({ ended_at: now, message: 'dropped by an operator' }).where('lease_token', '=', job.lease_token).where('ended_at', 'is', null).execute();
     }
     await trx.updateTable('jobs').set({ status: 'dropped', lease_token: null, lease_expires_at: null, updated_at: now }).where('id', '=', jobId).execute();
+    if (job.worker_id !== null) await trx.updateTable('workers').set({ current_job_id: null }).where('id', '=', job.worker_id).where('current_job_id', '=', jobId).execute();
   });
   return jobInfo(ctx.h.db, jobId);
 }
