@@ -84,7 +84,7 @@ const dist = {
       name,
       version,
       backend: 'command',
-      recipe: { script: fs.readFileSync(path.join(packages, name, 'recipe.sh'), 'utf8'), source: { url: src.url, sha256: src.sha256 } },
+      recipe: { script: fs.readFileSync(path.join(packages, name, 'recipe.sh'), 'utf8'), source: { url: src.url, sha256: src.sha256, strip: 1 } },
       artifacts: fs.readdirSync(dir).sort().map((n) => ({ name: n, ...file(path.join(dir, n)) })),
     };
   }),

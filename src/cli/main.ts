@@ -12,10 +12,10 @@ Commands:
   diff A B          compare two files or directories (reprove diff --help)
   verify P R        verdicts for published vs rebuilt artifacts (reprove verify --help)
   explain REPORT    known causes in a diffoscope or reprove JSON report
-  examples [DIR]    compare the example pairs in DIR (default: examples/out)
   worker            rebuild jobs of a reprove daemon (reprove worker --help)
   ctl COMMAND       operate a running daemon: status, pkgs, queue, workers, result (reprove ctl --help)
   serve             run the rebuilder daemon (reprove serve --help)
+  start             daemon, local worker and the example distribution on this host (npm start)
 
 ${diffUsage}`;
 
@@ -24,10 +24,10 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   diff: async (a) => (await import('./diff.js')).runDiff(a),
   verify: async (a) => (await import('./verify.js')).runVerify(a),
   explain: async (a) => (await import('./explain.js')).runExplain(a),
-  examples: async (a) => (await import('./examples.js')).runExamples(a),
   worker: async (a) => (await import('./worker.js')).runWorkerCommand(a),
   ctl: async (a) => (await import('./ctl.js')).runCtl(a),
   serve: async (a) => (await import('./serve.js')).runServe(a),
+  start: async (a) => (await import('./start.js')).runStart(a),
 };
 
 async function main(argv: string[]): Promise<number> {

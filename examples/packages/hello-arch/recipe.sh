@@ -8,7 +8,8 @@ for c in makepkg fakeroot bsdtar; do
   command -v "$c" >/dev/null || { echo "hello-arch: $c is not installed" >&2; exit 127; }
 done
 export SOURCE_DATE_EPOCH=1709805600  # 2024-03-07 10:00 UTC, the release
-work="$(mktemp -d "${TMPDIR:-/tmp}/makepkg-$PACKAGE.XXXXXX")"
+# In /tmp itself: the directories above $TMPDIR may be closed to nobody.
+work="$(mktemp -d "/tmp/makepkg-$PACKAGE.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/start" "$work/build" "$work/pkg" "$work/home"
 cp PKGBUILD hello-arch.sh README "$work/start/"
