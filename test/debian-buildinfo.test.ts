@@ -35,7 +35,7 @@ export function sampleBuildinfo(over: { fields?: Record<string, string>; body?: 
     'Build-Path': '/build/reproducible-path/hello-2.10',
     'Build-Tainted-By': '\n merged-usr-via-aliased-dirs',
     'Installed-Build-Depends': '\n autoconf (= 2.71-2),\n base-files (= 12.2),\n dpkg (= 1.21.1),\n dpkg-dev (= 1.21.1),\n debhelper (= 13.6),\n libc6:amd64 (= 2.33-1),\n libgcc-s1 (= 12-20220106-1),\n perl-base (= 5.32.1-6),\n tzdata (= 2021e-1)',
-    Environment: '\n DEB_BUILD_OPTIONS="parallel=4"\n LANG="C.UTF-8"\n LC_ALL="C.UTF-8"\n SOURCE_DATE_EPOCH="1609459200"\n DEB_TEST="a \\"quoted\\" \\\\ value"',
+    Environment: '\n DEB_BUILD_OPTIONS="parallel=4"\n LANG="C.UTF-8"\n LC_ALL="C.UTF-8"\n SOURCE_DATE_EPOCH="1609459200"\n DEB_TEST="a \\"quoted\\" \\ value"',
     ...over.fields,
   };
   let body = Object.entries(fields)
@@ -73,6 +73,8 @@ test('an unsigned .buildinfo parses the same; dash-escaped lines in signed text 
   assert.deepEqual(parse(unsigned), parse(signed));
   const escaped = sampleBuildinfo({ body: (s) => s.replace('Format: 1.0', '- Format: 1.0') });
   assert.equal(parse(escaped).source.name, 'hello');
+  // deb822 field names are case-insensitive.
+  assert.equal(parse(sampleBuildinfo({ body: (s) => s.replace('Build-Path:', 'build-path:') })).buildPath, '/build/reproducible-path/hello-2.10');
 });
 
 test('Debian versions and dates: the policy grammar and RFC 2822', () => {

@@ -70,7 +70,7 @@ export function stripClearsign(text: string, file: string): string {
   throw new BuildInfoError('Cannot read the .buildinfo: signed text without a PGP signature', file);
 }
 
-/** One deb822 paragraph: field name (as written) → value (continuation lines joined with "\n", each without its leading space). */
+/** One deb822 paragraph: field name (lower case: deb822 names are case-insensitive) → value (continuation lines joined with "\n", each without its leading space). */
 export function parseDeb822Paragraph(text: string, file: string): Map<string, string> {
   const fields = new Map<string, string>();
   const seen = new Set<string>();
@@ -92,11 +92,11 @@ export function parseDeb822Paragraph(text: string, file: string): Map<string, st
     }
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (current === undefined) throw new BuildInfoError('Cannot read the .buildinfo: a continuation line before any field', file);
-      const prev = fields.get(current)!;
+      const prev = fields.get(current.toLowerCase())!;
       const cont = line.slice(1);
       const next = prev + '\n' + (cont === '.' ? '' : cont);
       if (next.length > DEBIAN_BUILDINFO_LIMITS.listChars) throw new BuildInfoError(`Cannot read the .buildinfo: a value longer than ${DEBIAN_BUILDINFO_LIMITS.listChars} characters`, file, current);
-      fields.set(current, next);
+      fields.set(current.toLowerCase(), next);
       continue;
     }
     const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,63}):(.*)$/.exec(line);
@@ -106,7 +106,7 @@ export function parseDeb822Paragraph(text: string, file: string): Map<string, st
     if (seen.has(key)) throw new BuildInfoError('Cannot read the .buildinfo: the field appears twice', file, name);
     seen.add(key);
     current = name;
-    fields.set(name, m[2]!.trim());
+    fields.set(key, m[2]!.trim());
   }
   if (paragraphs === 0) throw new BuildInfoError('Cannot read the .buildinfo: it holds no field', file);
   return fields;
@@ -131,7 +131,7 @@ function parseInstalled(entry: string, file: string): RecordedPackage {
   return { name, version, ...(arch !== undefined ? { architecture: arch } : {}) };
 }
 
-/** A value in double quotes with \" and \\ escaped, as dpkg-genbuildinfo writes Environment. */
+/** A value in double quotes with only \" escaped, as dpkg-genbuildinfo writes Environment (a backslash is otherwise itself). */
 function parseEnvLine(line: string, file: string): [string, string] {
   const field = 'Environment';
   const m = /^([^=\s]+)="(.*)"$/.exec(line);
@@ -142,7 +142,7 @@ function parseEnvLine(line: string, file: string): [string, string] {
   const raw = m[2]!;
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
-    if (c === '\\' && (raw[i + 1] === '"' || raw[i + 1] === '\\')) {
+    if (c === '\\' && raw[i + 1] === '"') {
       value += raw[++i];
     } else if (c === '"') {
       throw new BuildInfoError(`Cannot read the .buildinfo: an unescaped quote in the value of ${name}`, file, field);
@@ -204,19 +204,20 @@ export function decodeBuildinfo(bytes: Uint8Array, file: string): string {
 export function parseDebianBuildinfo(bytes: Uint8Array, file: string): BuildEnv {
   const fields = parseDeb822Paragraph(stripClearsign(decodeBuildinfo(bytes, file), file), file);
   const get = (name: string) => {
-    const v = fields.get(name);
+    const v = fields.get(name.toLowerCase());
     if (v === undefined || v === '') throw new BuildInfoError('Cannot use the .buildinfo: a required field is missing or empty', file, name);
     return v;
   };
-  const opt = (name: string) => fields.get(name);
+  const opt = (name: string) => fields.get(name.toLowerCase());
   const short = (name: string, v: string) => {
     if (v.length > DEBIAN_BUILDINFO_LIMITS.fieldChars) throw new BuildInfoError(`Cannot read the .buildinfo: a value of ${v.length} characters (at most ${DEBIAN_BUILDINFO_LIMITS.fieldChars})`, file, name);
     if (v.includes('\n')) throw new BuildInfoError('Cannot read the .buildinfo: this field is a single line', file, name);
     return v;
   };
-  for (const [name, v] of fields) {
-    const isList = /^(Installed-Build-Depends|Checksums-[A-Za-z0-9]+|Binary|Environment|Build-Tainted-By|Description)$/i.test(name);
-    if (!isList) short(name, v);
+  // Fields that are one line; the others (lists, Binary-Only-Changes) may span lines up to the list cap.
+  for (const name of ['Format', 'Source', 'Version', 'Architecture', 'Build-Origin', 'Build-Architecture', 'Build-Date', 'Build-Path', 'Build-Kernel-Version']) {
+    const v = opt(name);
+    if (v !== undefined) short(name, v);
   }
 
   const format = opt('Format');
