@@ -194,7 +194,7 @@ test('debian: a .buildinfo written by dpkg-buildpackage parses into the BuildEnv
   assert.ok(env.packages.some((x) => x.name === 'debhelper') && env.packages.some((x) => x.name === 'dpkg-dev'));
 });
 
-test('debian: hello rebuilt through the backend from its .buildinfo alone is bit-identical, every .deb', { skip, timeout: 15 * 60_000 }, async () => {
+test('debian: hello rebuilt through the backend from its .buildinfo alone is bit-identical, every .deb', { skip, timeout: 15 * 60_000 }, async (t) => {
   const p = await published();
   const dir = join(root, 'rebuild');
   for (const d of ['jobs/job-18/work', 'jobs/job-18/out']) mkdirSync(join(dir, d), { recursive: true });
@@ -220,6 +220,11 @@ test('debian: hello rebuilt through the backend from its .buildinfo alone is bit
   assert.ok(outcome.environment.reproduced.some((r) => r.startsWith('Build-Path /build/reproducible-path/hello-')));
   assert.ok(outcome.environment.reproduced.some((r) => r.includes('DEB_BUILD_OPTIONS="parallel=2"')));
   assert.ok(outcome.environment.notReproduced.some((r) => r.startsWith('kernel:')));
+  assert.ok(!outcome.environment.notReproduced.some((r) => r.startsWith('packages: also installed')), 'the chroot holds exactly the recorded packages');
+  assert.match(text, /from the cache/); // the chroot the published build was made in: the same package set
+  for (const d of p.debs) assert.match(text, new RegExp(`${d.slice(d.lastIndexOf('/') + 1).replace(/[.+]/g, '\\$&')}: SHA-256 [0-9a-f]{64}, the one the \\.buildinfo records`));
+  t.diagnostic(`reproduced: ${outcome.environment.reproduced.join('; ')}`);
+  t.diagnostic(`not reproduced: ${outcome.environment.notReproduced.join('; ')}`);
 });
 
 test('debian: rebuilt at another Build-Path, hello is still bit-identical (dpkg maps the build path away) or the cause names the build path', { skip, timeout: 15 * 60_000 }, async (t) => {

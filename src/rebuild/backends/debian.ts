@@ -13,6 +13,7 @@
 // suites?: string[], components?: string[] }.
 // rebuildDebian() is the same without a daemon, for `reprove check`.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { FetchError } from '../../worker/fetch.js';
@@ -193,6 +194,11 @@ export async function rebuildDebian(buildinfoPath: string, opts: DebianRebuildOp
     if (collect.length === 0) return fail('infrastructure', `Cannot rebuild ${pkg}: the .buildinfo lists no .deb in Checksums-Sha256`, report);
     const args = [buildTypeArgument(Array.isArray(env.settings['Architecture']) ? env.settings['Architecture'] : [env.architecture]), '--no-sign'];
     const artifacts = await buildInChroot(ctx, { tarball: chroot.tarball, root, sourceFiles, dscName: basename(dsc), buildPath, env: buildEnv, args, collect, outDir: opts.outDir });
+    for (const a of artifacts) {
+      const want = env.expected.find((x) => x.name === basename(a));
+      const got = createHash('sha256').update(await readFile(a)).digest('hex');
+      opts.log.note(`${basename(a)}: SHA-256 ${got}, ${got === want?.sha256 ? 'the one' : `not the one (${want?.sha256})`} the .buildinfo records`);
+    }
     const notBuilt = collect.filter((n) => !artifacts.some((a) => basename(a) === n));
     if (notBuilt.length) opts.log.note(`listed in the .buildinfo but not built: ${notBuilt.join(', ')}`);
     if (artifacts.length === 0) return { status: 'failed', failureClass: 'ftbfs', message: `The rebuild of ${pkg} built none of the .debs its .buildinfo lists`, exitCode: 0, signal: null, environment: report, buildEnv: env };
