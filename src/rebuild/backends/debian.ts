@@ -133,7 +133,7 @@ function environmentReport(env: BuildEnv, done: { packages?: boolean; extra?: st
   notReproduced.push('hostname, time of day, CPU: the worker\'s');
   notReproduced.push('build user: root inside the chroot (Debian\'s buildds build as an unprivileged user)');
   const tainted = env.settings['Build-Tainted-By'];
-  if (Array.isArray(tainted) && tainted.length) notReproduced.push(`Build-Tainted-By: ${tainted.join(', ')} (recorded; not recreated)`);
+  if (Array.isArray(tainted) && tainted.length) notReproduced.push(`Build-Tainted-By: ${tainted.join(', ')} (recorded; the chroot is not checked for it)`);
   return { reproduced, notReproduced };
 }
 
