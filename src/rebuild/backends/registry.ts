@@ -2,9 +2,11 @@
 // here, or not installed on this host, is an infrastructure error naming it.
 import type { Backend } from '../backend.js';
 import { commandBackend } from './command.js';
+import { debianBackend } from './debian.js';
 
 export const backends: readonly Backend[] = [
   commandBackend, // a shell recipe per package, run on the host as it is
+  debianBackend, // a Debian .buildinfo: mmdebstrap chroot of the recorded versions, dpkg-buildpackage at the recorded path
 ];
 
 export function backendNamed(name: string, list: readonly Backend[] = backends): Backend | undefined {
