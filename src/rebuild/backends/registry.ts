@@ -1,10 +1,12 @@
 // The backends a worker knows, one line each. A job naming a backend that is not
 // here, or not installed on this host, is an infrastructure error naming it.
 import type { Backend } from '../backend.js';
+import { archlinuxBackend } from './arch.js';
 import { commandBackend } from './command.js';
 
 export const backends: readonly Backend[] = [
   commandBackend, // a shell recipe per package, run on the host as it is
+  archlinuxBackend, // makerepropkg's way: an Arch package rebuilt from its .BUILDINFO and PKGBUILD
 ];
 
 export function backendNamed(name: string, list: readonly Backend[] = backends): Backend | undefined {
