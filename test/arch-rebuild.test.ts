@@ -112,7 +112,7 @@ async function rebuild(t: TestContext, published: string, pkgbuild: Parameters<t
 }
 
 test("a package's .BUILDINFO lists every installed package with the archive URL it would be fetched from", { skip }, async (t) => {
-  const { pkg, area } = publish(t, REPRODUCIBLE, { pacman: true });
+  const { pkg, pkgbuildDir, area } = publish(t, REPRODUCIBLE, { pacman: true });
   const info = await readArchBuildInfo(pkg);
   assert.equal(info.pkgname, 'hello-rebuild');
   assert.equal(info.pkgbase, 'hello-rebuild');
@@ -144,6 +144,16 @@ test("a package's .BUILDINFO lists every installed package with the archive URL 
   assert.equal(env.packages.length, 5);
   assert.ok(env.packages.every((p) => p.url?.startsWith('https://archive.archlinux.org/packages/')));
   assert.deepEqual(env.expected, [{ name: 'hello-rebuild-1.0-1-any.pkg.tar.zst' }]);
+
+  // Rebuilt on this host (no pacman), the five packages are not recreated, the result says so, and the
+  // rebuilt .BUILDINFO (no installed lines) is the difference.
+  const r = await rebuild(t, pkg, pkgbuildDir);
+  assert.equal(r.outcome.status, 'built', r.log);
+  assert.ok(r.outcome.environment.notReproduced.some((l) => l.startsWith('packages: the 5 packages of the recorded build root (installed) were not installed (pacman is not installed')), r.outcome.environment.notReproduced.join('\n'));
+  for (const p of info.installed) assert.ok(r.log.includes(`installed ${p.name} ${p.version} ${p.arch}: ${p.url}`));
+  const verdict = await verifySet([pkg], r.outcome.status === 'built' ? r.outcome.artifacts : [], { selected: ['arch-buildinfo'] });
+  assert.equal(verdict.verdict, 'UNREPRODUCIBLE');
+  assert.ok(verdict.artifacts[0]!.unexplained.every((u) => u.includes('.BUILDINFO')), verdict.artifacts[0]!.unexplained.join('\n'));
 });
 
 test('the archlinux backend rebuilds a reproducible PKGBUILD with the host makepkg at the recorded builddir: BIT_IDENTICAL, the package set not recreated', { skip }, async (t) => {
@@ -179,7 +189,7 @@ test('the archlinux backend rebuilds a reproducible PKGBUILD with the host makep
   assert.ok(reproduced.some((l) => /^SOURCE_DATE_EPOCH=\d+ \(the published package's builddate\)$/.test(l)));
   assert.ok(reproduced.some((l) => l.startsWith('PKGBUILD: SHA-256')));
   assert.ok(reproduced.includes('PACKAGER=Published Builder <builder@example.org>'));
-  assert.ok(notReproduced.some((l) => /^packages: the 0 packages of the recorded build root .* not installed \(pacman is not installed/.test(l)), notReproduced.join('\n'));
+  assert.ok(notReproduced.some((l) => /^packages: the \.BUILDINFO lists no installed packages, so there was no package set to recreate \(pacman is not installed/.test(l)), notReproduced.join('\n'));
   // The recorded directories were made for the build and removed after it.
   assert.equal(existsSync(area), false);
 });

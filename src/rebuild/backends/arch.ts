@@ -443,7 +443,9 @@ async function buildOnHost(info: ArchBuildInfo, pkg: string, published: string, 
 
   const n = info.installed.length;
   env.notReproduced.push(
-    `packages: the ${n} package${n === 1 ? '' : 's'} of the recorded build root (installed) ${n === 1 ? 'was' : 'were'} not installed (${whyNoRoot.join('; ')}); the host's makepkg and tools ran as the host has them, and the rebuilt .BUILDINFO lists no installed packages`,
+    n === 0
+      ? `packages: the .BUILDINFO lists no installed packages, so there was no package set to recreate (${whyNoRoot.join('; ')}); the host's makepkg and tools ran as the host has them`
+      : `packages: the ${n} package${n === 1 ? '' : 's'} of the recorded build root (installed) ${n === 1 ? 'was' : 'were'} not installed (${whyNoRoot.join('; ')}); the host's makepkg and tools ran as the host has them, and the rebuilt .BUILDINFO lists no installed packages`,
   );
 
   // The recorded directories, where they may be made; fresh ones otherwise.
