@@ -1,12 +1,14 @@
 // The backends a worker knows, one line each. A job naming a backend that is not
 // here, or not installed on this host, is an infrastructure error naming it.
 import type { Backend } from '../backend.js';
+import { archlinuxBackend } from './arch.js';
 import { commandBackend } from './command.js';
 import { debianBackend } from './debian.js';
 
 export const backends: readonly Backend[] = [
   commandBackend, // a shell recipe per package, run on the host as it is
   debianBackend, // a Debian .buildinfo: mmdebstrap chroot of the recorded versions, dpkg-buildpackage at the recorded path
+  archlinuxBackend, // makerepropkg's way: an Arch package rebuilt from its .BUILDINFO and PKGBUILD
 ];
 
 export function backendNamed(name: string, list: readonly Backend[] = backends): Backend | undefined {
