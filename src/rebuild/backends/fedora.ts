@@ -114,7 +114,7 @@ export function pyString(s: string): string {
   let out = "'";
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
-    if (/[A-Za-z0-9 ._:/@+=,()<>!?*&^$~;|[\]-]/.test(ch)) out += ch;
+    if (/[A-Za-z0-9 ._:/@+=,()<>!?*&^$~;|%[\]-]/.test(ch)) out += ch;
     else if (cp < 0x100) out += `\\x${cp.toString(16).padStart(2, '0')}`;
     else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
     else out += `\\U${cp.toString(16).padStart(8, '0')}`;

@@ -178,7 +178,9 @@ function checkUrl(r: Reader, url: string, field: string): string {
     r.fail(field, `${field} ${JSON.stringify(url)} is not a URL`);
   }
   if (!['https:', 'http:', 'file:'].includes(parsed.protocol)) r.fail(field, `${field} ${JSON.stringify(url)} is not an http(s):// or file:// URL`);
-  if (decodeURIComponent(parsed.pathname).split('/').includes('..')) r.fail(field, `${field} ${JSON.stringify(url)} has a ".." path component`);
+  // The parser resolves dot segments (also %2e%2e) away: a listing that writes them is refused as it is written.
+  const segments = url.replace(/^[a-z]+:\/\/[^/]*/i, '').split(/[/?#]/);
+  if (segments.some((s) => /^(\.|%2e){1,2}$/i.test(s))) r.fail(field, `${field} ${JSON.stringify(url)} has a "." or ".." path component`);
   return url;
 }
 
