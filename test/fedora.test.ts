@@ -363,3 +363,41 @@ test('the fedora backend answers a worker job: listing, SRPM and published RPM f
   assert.ok(outcome.status === 'built', JSON.stringify(outcome));
   assert.equal((await verifySet([pub.rpm], outcome.artifacts, { tmpDir: d })).verdict, 'BIT_IDENTICAL');
 });
+
+test('where mock and the release configuration are installed, mock rebuilds the SRPM with the written configuration and only its binary RPMs are collected', { skip: skip || noCreaterepo }, async (t) => {
+  const d = workdir(t);
+  const pub = published(d, { _buildhost: HOST, use_source_date_epoch_as_buildtime: '1' }, { SOURCE_DATE_EPOCH: String(SDE) });
+  const br = buildroot(d);
+  const listing = join(d, 'listing.json');
+  writeFileSync(listing, JSON.stringify(br.listing.map((e, i) => ({ ...e, url: pathToFileURL(br.rpms[i]!).href }))));
+  // A stand-in for mock: records its arguments, puts an RPM and an SRPM in --resultdir.
+  const bin = join(d, 'bin');
+  const etc = join(d, 'etc-mock');
+  mkdirSync(bin);
+  mkdirSync(etc);
+  writeFileSync(join(etc, 'fedora-41-x86_64.cfg'), "config_opts['root'] = 'fedora-41-x86_64'\n");
+  writeFileSync(
+    join(bin, 'mock'),
+    `#!/bin/bash\nprintf '%s\\n' "$@" > '${d}/mock.args'\nwhile [ $# -gt 0 ]; do [ "$1" = --resultdir ] && res="$2"; shift; done\ncp '${pub.rpm}' '${pub.srpm}' "$res"/\n`,
+    { mode: 0o755 },
+  );
+  const path = process.env['PATH'];
+  process.env['PATH'] = `${bin}:${path}`;
+  t.after(() => {
+    process.env['PATH'] = path;
+  });
+  const out = join(d, 'out');
+  const work = join(d, 'work');
+  mkdirSync(out);
+  mkdirSync(work);
+  const log = newLog(d);
+  const outcome = await rebuildFedora(listing, pub.srpm, { outDir: out, workDir: work, log, published: [pub.rpm], options: { mockConfigDir: etc }, limits: { timeoutMs: 120_000 } });
+  await log.close();
+  assert.ok(outcome.status === 'built', JSON.stringify(outcome));
+  assert.deepEqual(readFileSync(join(d, 'mock.args'), 'utf8').split('\n'), ['-r', join(work, 'mock.cfg'), '--rebuild', pub.srpm, '--resultdir', join(work, 'result'), '']);
+  assert.deepEqual(outcome.artifacts, [join(out, 'hello-1.0-1.fc41.noarch.rpm')]);
+  assert.match(outcome.environment.reproduced[0]!, /^buildroot: exactly the 2 RPMs of the koji buildroot listing/);
+  const cfg = readFileSync(join(work, 'mock.cfg'), 'utf8');
+  assert.ok(cfg.includes(`include('${etc}/fedora-41-x86_64.cfg')\n`), cfg);
+  assert.ok(cfg.includes(`config_opts['macros']['%_buildhost'] = '${HOST}'\n`) && cfg.includes(`config_opts['environment']['SOURCE_DATE_EPOCH'] = '${SDE}'\n`), cfg);
+});
