@@ -68,6 +68,8 @@ export interface KojiBuild {
   buildtime?: number;
   /** SOURCE_DATE_EPOCH the original build ran with (Fedora's: from the changelog). */
   sourceDateEpoch?: number;
+  /** Where sourceDateEpoch comes from when the listing did not record it ("the SRPM's latest changelog entry"). */
+  sourceDateEpochFrom?: string;
   /** rpm macros the original build ran with (_buildhost, distribution, packager, vendor, bugurl...). */
   defines: Record<string, string>;
 }
