@@ -34,7 +34,7 @@ async function until<T>(what: string, seconds: number, check: () => Promise<T | 
 /** Runs the command; what it prints goes to `log` when it exits (read when a daemon fails to start). */
 function run(t: TestContext, args: string[], log: string): ChildProcess {
   // The database is the config file's: DATABASE_URL in the environment would override it.
-  const env = { ...process.env, TZ: 'UTC' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
   delete env['DATABASE_URL'];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const out: Buffer[] = [];
