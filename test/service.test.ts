@@ -3,33 +3,18 @@
 // mid-build, and several daemons and workers sharing one PostgreSQL database.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { ReproveClient } from '../src/api/client.js';
-import type { SyncPackage, SyncRequest } from '../src/api/schemas.js';
+import type { SyncRequest } from '../src/api/schemas.js';
 import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
-import { CLI, sh, workdir } from './helpers.js';
+import { CLI, workdir } from './helpers.js';
+import { makePackages, until } from './service-support.js';
 
 const ADMIN = 'admin-token-for-the-service-test';
-
-/** Waits until `check` returns a value, polling; fails after `seconds`. */
-async function until<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 /** Runs the command; what it prints goes to `log` when it exits (read when a daemon fails to start). */
 function run(t: TestContext, args: string[], log: string): ChildProcess {
@@ -71,37 +56,6 @@ async function serve(t: TestContext, dir: string, config: Record<string, unknown
 function worker(t: TestContext, dir: string, url: string, token: string, name: string): ChildProcess {
   const work = join(dir, `work-${name}`);
   return run(t, ['worker', '--server', url, '--token', token, '--backends', 'command', '--poll', '1', '--work-dir', work], join(dir, `${name}.log`));
-}
-
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/**
- * Packages built at test time: each a source tarball and a recipe, published as the
- * file the recipe makes. `kind` says how a rebuild differs: not at all, by the date
- * it writes, or not at all but slowly (a build a worker can be killed in).
- */
-function makePackages(dir: string, names: string[], kind: (name: string) => 'same' | 'date' | 'slow' | 'fails'): SyncPackage[] {
-  return names.map((name) => {
-    const src = join(dir, 'src', name);
-    sh(dir, `mkdir -p src/${name}/${name}-1.0 pub/${name} && echo "hello from ${name}" > src/${name}/${name}-1.0/data.txt && tar --sort=name --mtime=@0 --owner=0 --group=0 -C src/${name} -czf src/${name}.tar.gz ${name}-1.0`);
-    const script = {
-      same: 'cp data.txt "$OUT/$PACKAGE.txt"',
-      slow: 'sleep 6; cp data.txt "$OUT/$PACKAGE.txt"',
-      date: '{ cat data.txt; date +%s%N; } > "$OUT/$PACKAGE.txt"',
-      fails: 'cp does-not-exist "$OUT/"',
-    }[kind(name)];
-    // The published file: what the build server made (for 'date', at another moment).
-    sh(dir, `cp ${src}/${name}-1.0/data.txt pub/${name}/${name}.txt` + (kind(name) === 'date' ? ` && echo 1000 >> pub/${name}/${name}.txt` : ''));
-    const pub = join(dir, 'pub', name, `${name}.txt`);
-    const tarball = join(dir, 'src', `${name}.tar.gz`);
-    return {
-      name,
-      version: '1.0',
-      backend: 'command',
-      recipe: { script, source: { url: `file://${tarball}`, sha256: sha256(tarball), strip: 1 } },
-      artifacts: [{ name: `${name}.txt`, url: `file://${pub}`, sha256: sha256(pub) }],
-    };
-  });
 }
 
 async function syncAll(url: string, request: SyncRequest): Promise<void> {
