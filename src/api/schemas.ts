@@ -4,8 +4,7 @@
 // protocol cannot drift between them.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-// Null first: Fastify's validator coerces types, and tried against a string first a null would become "".
-const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** Milliseconds since the epoch. */
 const Time = Type.Integer({ minimum: 0, description: 'milliseconds since the epoch' });
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, lower-case hex' });

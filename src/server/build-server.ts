@@ -3,6 +3,7 @@
 // request and response goes through the TypeBox schemas of src/api/schemas.ts,
 // which also make the OpenAPI document at /api/v1/openapi.json. Routes live in
 // one file per area; errors are JSON `{error, message}` everywhere (errors.ts).
+import { Ajv } from 'ajv';
 import type { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -58,6 +59,11 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app);
+  // Bodies are validated as sent: coercing types there turns a null into "" or a 0 into null
+  // when a schema allows both. Query strings and path parameters arrive as text and are coerced.
+  const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
+  const coercingAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
 
   // Uploads: the raw request stream goes to the handler, which streams it into the blob store.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload as Readable));
