@@ -86,8 +86,10 @@ export class Context {
     this.limits = { ...defaultLimits, ...options.limits };
     this.signal = options.signal;
     this.tools = new ToolRunner(this.limits.jobs, this.limits.toolTimeout, options.signal);
+    // The main thread is one of the run's threads: workers take the others. Each worker
+    // costs a start and its own JIT warm-up (about 40 ms of CPU, more on its first diffs).
     const threads = Math.min(this.limits.jobs, availableParallelism());
-    this.workers = threads >= 2 ? new WorkerPool(threads, diffWorker, options.signal) : undefined;
+    this.workers = threads >= 2 ? new WorkerPool(threads - 1, diffWorker, options.signal) : undefined;
     this.excludes = (options.exclude ?? []).map(globToRegExp);
     this.progress = options.progress;
     this.onDiagnostic = options.onDiagnostic;
