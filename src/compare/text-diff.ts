@@ -281,8 +281,8 @@ export function cutDiff(text: string, max: number): { text: string; cut: number 
   return { text: kept, cut: text.length - kept.length };
 }
 
-/** Texts at least this long together are diffed in a worker thread when the run has workers. */
-const WORKER_MIN_CHARS = 128 << 10;
+/** Texts at least this long together are diffed in a worker thread when the run has workers (below it, a worker start costs more than it saves). */
+const WORKER_MIN_CHARS = 512 << 10;
 
 /** The unified diff made in this thread, or null when it is too expensive (GNU diff's job then). */
 function diffHere(text1: string, text2: string, opts: HunkOptions): UnifiedDiff | null {
