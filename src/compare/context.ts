@@ -9,7 +9,6 @@ import type { Difference } from './difference.js';
 import { AbortError, LimitError, type ReproveError } from './errors.js';
 import { defaultLimits, type Limits } from './limits.js';
 import { TempDir } from './tempdir.js';
-import { availableParallelism } from 'node:os';
 import { DEFAULT_CONTEXT, diffWorker, type DiffOptions } from './text-diff.js';
 import { ToolRunner } from './tool.js';
 import { WorkerPool } from './worker-pool.js';
@@ -66,7 +65,7 @@ export const REPORT_WORKING_FACTOR = 4;
 export class Context {
   readonly limits: Limits;
   readonly tools: ToolRunner;
-  /** Worker threads for large diffs, started on first use; none when -j or the machine allows one thread only. */
+  /** Worker threads for large diffs (limits.diffThreads), started on first use. */
   readonly workers: WorkerPool | undefined;
   readonly files = new OpenFiles();
   readonly progress: Progress | undefined;
@@ -86,10 +85,8 @@ export class Context {
     this.limits = { ...defaultLimits, ...options.limits };
     this.signal = options.signal;
     this.tools = new ToolRunner(this.limits.jobs, this.limits.toolTimeout, options.signal);
-    // The main thread is one of the run's threads: workers take the others. Each worker
-    // costs a start and its own JIT warm-up (about 40 ms of CPU, more on its first diffs).
-    const threads = Math.min(this.limits.jobs, availableParallelism());
-    this.workers = threads >= 2 ? new WorkerPool(threads - 1, diffWorker, options.signal) : undefined;
+    const threads = Math.min(this.limits.diffThreads, this.limits.jobs);
+    this.workers = threads > 0 ? new WorkerPool(threads, diffWorker, options.signal) : undefined;
     this.excludes = (options.exclude ?? []).map(globToRegExp);
     this.progress = options.progress;
     this.onDiagnostic = options.onDiagnostic;
