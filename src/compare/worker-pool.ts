@@ -22,6 +22,7 @@ export class WorkerPool {
   private readonly idle: Slot[] = [];
   private readonly waiting: ((s: Slot) => void)[] = [];
   private closed = false;
+  private readonly onAbort = () => void this.close();
 
   constructor(
     /** Workers that may exist at once. */
@@ -30,7 +31,7 @@ export class WorkerPool {
     private readonly start: () => Worker,
     private readonly signal?: AbortSignal,
   ) {
-    signal?.addEventListener('abort', () => void this.close(), { once: true });
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Sends `message` to a free worker and resolves with its answer. */
@@ -97,6 +98,8 @@ export class WorkerPool {
 
   /** Terminates every worker; tasks in flight or waiting reject. */
   async close(): Promise<void> {
+    // A signal that outlives the run (a service's) keeps no reference to it.
+    this.signal?.removeEventListener('abort', this.onAbort);
     if (this.closed && this.slots.length === 0) return;
     this.closed = true;
     const workers = this.slots.map((s) => s.worker);
