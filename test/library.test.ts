@@ -176,3 +176,27 @@ test('verifySet and explain called directly: a tar rebuilt with other mtimes is 
   assert.equal(report.source1, join(d, 'published/pkg.tar'));
   assert.ok(report.details.some((x) => x.source1 === 'file list'));
 });
+
+test('large diffs made in worker threads (limits.diffThreads) give the same report, and the workers end with the run, aborted or not', async (t) => {
+  const d = workdir(t);
+  // Two texts of about 2 MB whose diff has a few hundred hunks: past the size a worker takes.
+  const lines = (seed: number) => Array.from({ length: 60_000 }, (_, i) => `line ${i} of a long generated text ${i % 7 === 0 && i % 300 === seed ? 'changed' : 'same'}`).join('\n') + '\n';
+  writeFileSync(join(d, 'a.txt'), lines(0));
+  writeFileSync(join(d, 'b.txt'), lines(7));
+  const tmp = join(d, 'tmp');
+  mkdirSync(tmp);
+  const inMain = await compare(join(d, 'a.txt'), join(d, 'b.txt'), { tmpDir: tmp });
+  const fdsBefore = openFds();
+  const inWorker = await compare(join(d, 'a.txt'), join(d, 'b.txt'), { tmpDir: tmp, limits: { diffThreads: 1 } });
+  assert.ok(inMain.difference?.details.length || inMain.difference?.unifiedDiff, 'the texts differ');
+  assert.equal(renderJson(inWorker.difference!), renderJson(inMain.difference!), 'the same report from a worker thread');
+  assert.deepEqual(openFds(), fdsBefore, 'the same descriptors are open as before');
+  assert.deepEqual(readdirSync(tmp), [], 'the temporary directory is empty');
+  // Aborted while its worker may be diffing: rejects with AbortError and leaves nothing behind.
+  const controller = new AbortController();
+  const run = compare(join(d, 'a.txt'), join(d, 'b.txt'), { tmpDir: tmp, limits: { diffThreads: 1 }, signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('shutdown')), 5);
+  await assert.rejects(run, AbortError);
+  assert.deepEqual(openFds(), fdsBefore, 'its descriptors are closed');
+  assert.deepEqual(readdirSync(tmp), [], 'its temporary directory is removed');
+});

@@ -9,8 +9,9 @@ import type { Difference } from './difference.js';
 import { AbortError, LimitError, type ReproveError } from './errors.js';
 import { defaultLimits, limitNote, type Limits } from './limits.js';
 import { TempDir } from './tempdir.js';
-import { DEFAULT_CONTEXT, type DiffOptions } from './text-diff.js';
+import { DEFAULT_CONTEXT, diffWorker, type DiffOptions } from './text-diff.js';
 import { ToolRunner } from './tool.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface Progress {
   total(n: number): void;
@@ -64,6 +65,8 @@ export const REPORT_WORKING_FACTOR = 4;
 export class Context {
   readonly limits: Limits;
   readonly tools: ToolRunner;
+  /** Worker threads for large diffs (limits.diffThreads), started on first use. */
+  readonly workers: WorkerPool | undefined;
   readonly files = new OpenFiles();
   readonly progress: Progress | undefined;
   readonly signal: AbortSignal | undefined;
@@ -82,6 +85,8 @@ export class Context {
     this.limits = { ...defaultLimits, ...options.limits };
     this.signal = options.signal;
     this.tools = new ToolRunner(this.limits.jobs, this.limits.toolTimeout, options.signal);
+    const threads = Math.min(this.limits.diffThreads, this.limits.jobs);
+    this.workers = threads > 0 ? new WorkerPool(threads, diffWorker, options.signal) : undefined;
     this.excludes = (options.exclude ?? []).map(globToRegExp);
     this.progress = options.progress;
     this.onDiagnostic = options.onDiagnostic;
@@ -121,7 +126,7 @@ export class Context {
   }
 
   get diffOptions(): DiffOptions {
-    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines, tmpDir: this.tmp.path, tools: this.tools };
+    return { context: DEFAULT_CONTEXT, maxBlockLines: this.limits.maxDiffBlockLines, tmpDir: this.tmp.path, tools: this.tools, ...(this.workers ? { workers: this.workers } : {}) };
   }
 
   isExcluded(memberPath: string): boolean {
@@ -157,6 +162,7 @@ export class Context {
   /** Releases everything the run holds: its programs (killed), open files and temporary directory. */
   async dispose(): Promise<void> {
     this.tools.killAll();
+    await this.workers?.close();
     await this.tools.settled();
     await this.files.closeAll();
     await this.tmp.remove();

@@ -18,8 +18,11 @@ const MAX_ROW = 24 + 2 + 40 + 1 + ROW + 1;
 
 /** Writes one xxd row into `out` at `pos` (bytes [start, end) of `buf`); returns the new position. */
 function writeRow(out: Buffer, pos: number, buf: Buffer, offset: number, start: number, end: number): number {
-  const off = offset.toString(16).padStart(8, '0');
-  pos += out.write(off, pos, 'latin1');
+  // The offset in hex, at least 8 digits (offset.toString(16).padStart(8, '0'), without a string per row).
+  let digits = 8;
+  for (let v = Math.floor(offset / 0x100000000); v > 0; v = Math.floor(v / 16)) digits++;
+  for (let k = digits - 1, v = offset; k >= 0; k--, v = Math.floor(v / 16)) out[pos + k] = HEX_DIGITS[v % 16]!;
+  pos += digits;
   out[pos++] = 0x3a; // ':'
   out[pos++] = 0x20;
   for (let i = start; i < start + ROW; i++) {
@@ -75,11 +78,47 @@ async function differingRows(a: Artifact, b: Artifact, max: number): Promise<{ r
   return { rows, more: false };
 }
 
+/** A text of ASCII lines built in one growing buffer: a string per row would be garbage by the megabyte. */
+class Lines {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private pos = 0;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** A line of ASCII text. */
+  line(text: string): void {
+    this.room(text.length + 1);
+    this.pos += this.buf.write(text, this.pos, 'latin1');
+    this.buf[this.pos++] = 0x0a;
+  }
+
+  /** A line made of `sign` and one xxd row (see writeRow). */
+  row(sign: number, data: Buffer, offset: number, start: number, end: number): void {
+    this.room(MAX_ROW + 2);
+    this.buf[this.pos++] = sign;
+    this.pos = writeRow(this.buf, this.pos, data, offset, start, end);
+    this.buf[this.pos++] = 0x0a;
+  }
+
+  text(): string {
+    return this.buf.toString('latin1', 0, this.pos);
+  }
+}
+
+const SPACE = 0x20;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+
 async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ text: string; comments: string[] }> {
   const context = ctx.diffOptions.context;
   const maxBlock = ctx.diffOptions.maxBlockLines;
   const { rows, more } = await differingRows(a, b, 64 * maxBlock);
-  const out: string[] = [];
+  const out = new Lines();
   const comments: string[] = [];
   const totalRows = Math.ceil(a.size / ROW);
   let i = 0;
@@ -90,28 +129,28 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
     const start = Math.max(0, rows[i]! - context);
     const end = Math.min(totalRows, rows[j]! + context + 1);
     const len = end - start;
-    out.push(`@@ -${start + 1},${len} +${start + 1},${len} @@`);
+    out.line(`@@ -${start + 1},${len} +${start + 1},${len} @@`);
     // The hunk's bytes, read once per side (at most 64 blocks of rows).
     const [ha, hb] = await settleAll([a.read(start * ROW, len * ROW), b.read(start * ROW, len * ROW)]);
-    const rowText = (buf: Buffer, r: number) => hexRow(buf, r * ROW, (r - start) * ROW, Math.min(buf.length, (r - start + 1) * ROW));
+    const row = (sign: number, buf: Buffer, r: number) => out.row(sign, buf, r * ROW, (r - start) * ROW, Math.min(buf.length, (r - start + 1) * ROW));
     const changed = new Set(rows.slice(i, j + 1));
     for (let r = start; r < end; ) {
       if (!changed.has(r)) {
-        out.push(' ' + rowText(ha, r));
+        row(SPACE, ha, r);
         r++;
         continue;
       }
       let e = r;
       while (e < end && changed.has(e)) e++;
       for (const [buf, sign] of [
-        [ha, '-'],
-        [hb, '+'],
+        [ha, MINUS],
+        [hb, PLUS],
       ] as const) {
         for (let k = r; k < e; k++) {
-          if (k - r < maxBlock) out.push(sign + rowText(buf, k));
+          if (k - r < maxBlock) row(sign, buf, k);
         }
         if (e - r > maxBlock) {
-          out.push(`${sign}[ ${e - r - maxBlock} lines removed ]`);
+          out.line(`${String.fromCharCode(sign)}[ ${e - r - maxBlock} lines removed ]`);
           removed += e - r - maxBlock;
         }
       }
@@ -121,7 +160,8 @@ async function sameSizeDiff(a: Artifact, b: Artifact, ctx: Context): Promise<{ t
   }
   if (removed) comments.push(`${removed} lines removed from diff blocks longer than ${maxBlock} lines (${limitNote('maxDiffBlockLines')})`);
   if (more) comments.push(`Only the first ${rows.length} differing rows of 16 bytes are shown`);
-  return { text: out.join('\n') + '\n', comments };
+  // An empty diff is one newline, as joining no lines and ending with one gave.
+  return { text: out.text() || '\n', comments };
 }
 
 /** The most one hex dump diff may take of the report, so that decoded views elsewhere still fit. */

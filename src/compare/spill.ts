@@ -9,17 +9,16 @@ import { LimitError, ReproveError } from './errors.js';
 import { limitNote } from './limits.js';
 
 const ZERO_BLOCK = 64 * 1024;
+const ZEROS = Buffer.alloc(ZERO_BLOCK);
+/** Chunks are gathered to this size before they are written: a write per pipe read (64 KiB) is a thread-pool round trip each. */
+const WRITE_BATCH = 1 << 20;
 
 function isZero(buf: Buffer): boolean {
-  // Compare 8 bytes at a time; a decompressed bomb is mostly zeros, so this is the hot loop.
-  const words = buf.length >>> 3;
-  const view = new BigUint64Array(buf.buffer, buf.byteOffset, buf.byteOffset % 8 === 0 ? words : 0);
-  if (view.length === words) {
-    for (let i = 0; i < words; i++) if (view[i] !== 0n) return false;
-    for (let i = words * 8; i < buf.length; i++) if (buf[i] !== 0) return false;
-    return true;
+  // memcmp against zeros, a block at a time (a decompressed bomb is mostly zeros, so this is the hot loop).
+  for (let off = 0; off < buf.length; off += ZERO_BLOCK) {
+    const n = Math.min(ZERO_BLOCK, buf.length - off);
+    if (ZEROS.compare(buf, off, off + n, 0, n) !== 0) return false;
   }
-  for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
 }
 
@@ -30,6 +29,17 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
   let total = 0;
   let file: string | undefined;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
+  // Chunks not yet written (once spilling), and where they start in the file.
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (!batchBytes) return;
+    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    const at = total - batchBytes;
+    batch = [];
+    batchBytes = 0;
+    await writeSparse(fh!, data, at);
+  };
   try {
     for await (const chunk of chunks) {
       ctx.tools.throwIfAborted();
@@ -49,9 +59,12 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
         mem.length = 0;
         continue;
       }
-      await writeSparse(fh, chunk, total - chunk.length);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
     }
     if (!fh) return { kind: 'buffer', data: Buffer.concat(mem, total) };
+    await flush();
     await fh.truncate(total);
     return { kind: 'file', file: file!, offset: 0, length: total, files: ctx.files };
   } finally {
@@ -59,11 +72,18 @@ export async function spill(ctx: Context, chunks: AsyncIterable<Buffer>, hint: s
   }
 }
 
+/** Writes `chunk` at `pos`, leaving holes for its all-zero blocks; each run of other blocks is one write. */
 async function writeSparse(fh: Awaited<ReturnType<typeof open>>, chunk: Buffer, pos: number): Promise<number> {
+  let run = -1;
   for (let off = 0; off < chunk.length; off += ZERO_BLOCK) {
-    const block = chunk.subarray(off, off + ZERO_BLOCK);
-    if (!isZero(block)) await fh.write(block, 0, block.length, pos + off);
+    const zero = isZero(chunk.subarray(off, off + ZERO_BLOCK));
+    if (!zero && run < 0) run = off;
+    else if (zero && run >= 0) {
+      await fh.write(chunk, run, off - run, pos + run);
+      run = -1;
+    }
   }
+  if (run >= 0) await fh.write(chunk, run, chunk.length - run, pos + run);
   return chunk.length;
 }
 

@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { settleAll } from './settle.js';
 import { runTool, type ToolRunner } from './tool.js';
 import { limitNote } from './limits.js';
+import type { WorkerPool } from './worker-pool.js';
 
 export interface DiffOptions {
   context: number;
@@ -16,7 +18,12 @@ export interface DiffOptions {
   tmpDir: string;
   /** The run's program runner, which GNU diff runs under (slots, time limit, abort). */
   tools: ToolRunner;
+  /** The run's worker threads (see diffWorker), which diff large texts off the main thread. */
+  workers?: WorkerPool;
 }
+
+/** What formatting hunks needs of DiffOptions. */
+type HunkOptions = Pick<DiffOptions, 'context' | 'maxBlockLines'>;
 
 export interface UnifiedDiff {
   text: string;
@@ -198,7 +205,7 @@ interface Emitter {
 }
 
 /** Formats hunks from an edit script, cutting runs of +/- lines longer than maxBlockLines. */
-function formatHunks(a: Lines, b: Lines, ops: Ops, opts: DiffOptions): UnifiedDiff {
+function formatHunks(a: Lines, b: Lines, ops: Ops, opts: HunkOptions): UnifiedDiff {
   const ctx = opts.context;
   const em: Emitter = { out: [], removed: 0 };
   // Positions (in ops) of changes, grouped into hunks when closer than 2*ctx.
@@ -275,15 +282,53 @@ export function cutDiff(text: string, max: number): { text: string; cut: number 
   return { text: kept, cut: text.length - kept.length };
 }
 
-/** Unified diff of two texts. */
-export async function unifiedDiff(text1: string, text2: string, opts: DiffOptions): Promise<UnifiedDiff> {
+/** Texts at least this long together are diffed in a worker thread when the run has workers (below it, a worker start costs more than it saves). */
+const WORKER_MIN_CHARS = 512 << 10;
+
+/** The unified diff made in this thread, or null when it is too expensive (GNU diff's job then). */
+function diffHere(text1: string, text2: string, opts: HunkOptions): UnifiedDiff | null {
   const a = splitLines(text1);
   const b = splitLines(text2);
   // A last line without its newline differs from the same line with one (as in GNU diff).
   const keys = (l: Lines) => (l.noFinalNewline && a.noFinalNewline !== b.noFinalNewline ? [...l.lines.slice(0, -1), l.lines[l.lines.length - 1] + '\n'] : l.lines);
   const ops = editScript(keys(a), keys(b));
-  if (ops) return formatHunks(a, b, ops, opts);
-  return gnuDiff(text1, text2, opts);
+  return ops ? formatHunks(a, b, ops, opts) : null;
+}
+
+/** Unified diff of two texts. */
+export async function unifiedDiff(text1: string, text2: string, opts: DiffOptions): Promise<UnifiedDiff> {
+  const workers = opts.workers;
+  const hunkOpts: HunkOptions = { context: opts.context, maxBlockLines: opts.maxBlockLines };
+  const made =
+    workers && text1.length + text2.length >= WORKER_MIN_CHARS
+      ? await opts.tools.run(() => workers.call<UnifiedDiff | null>({ text1, text2, opts: hunkOpts }))
+      : diffHere(text1, text2, hunkOpts);
+  return made ?? gnuDiff(text1, text2, opts);
+}
+
+const WORKER_MARK = 'reprove-diff-worker';
+
+/**
+ * A worker thread that makes unified diffs: this module, loaded again in the worker
+ * (so the bundle needs no file of its own for it), answering { text1, text2, opts }
+ * with { result: UnifiedDiff | null }.
+ */
+export function diffWorker(): Worker {
+  // A young generation larger than a worker's default: splitting and interning a few
+  // megabytes of lines otherwise spends a worker's first diffs in scavenges (measured:
+  // 820 ms cold for libssl3's large diffs at the default, 440 ms at 64 MB).
+  return new Worker(new URL(import.meta.url), { workerData: { [WORKER_MARK]: true }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+}
+
+if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[WORKER_MARK] === true) {
+  const port = parentPort;
+  port.on('message', (m: { text1: string; text2: string; opts: HunkOptions }) => {
+    try {
+      port.postMessage({ result: diffHere(m.text1, m.text2, m.opts) });
+    } catch (e) {
+      port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    }
+  });
 }
 
 /** GNU diff over two temporary files (it cannot read pipes given as /dev/fd sockets); its hunks are re-cut to our block limit. */

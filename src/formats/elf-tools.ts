@@ -42,8 +42,22 @@ function diskPath(a: Artifact, ctx: Context): Promise<string> {
   return p;
 }
 
-/** Where a program named without a path is found on PATH, as spawning it would find it. */
-async function onPath(cmd: string): Promise<string | undefined> {
+/**
+ * Where a program named without a path is found on PATH, as spawning it would find it;
+ * kept per PATH value (each disassembly asks, and a lookup is a dozen file system calls).
+ */
+const pathLookups = new Map<string, Promise<string | undefined>>();
+function onPath(cmd: string): Promise<string | undefined> {
+  const key = `${cmd}\0${process.env.PATH ?? ''}`;
+  let found = pathLookups.get(key);
+  if (!found) {
+    found = lookUp(cmd);
+    pathLookups.set(key, found);
+  }
+  return found;
+}
+
+async function lookUp(cmd: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const file = resolve(join(dir || '.', cmd));
     try {

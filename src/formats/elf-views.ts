@@ -105,13 +105,12 @@ function symbolLines(e: Elf, data: Buffer, strtab: Buffer): string {
   const lines: string[] = [];
   for (let o = 0; o + size <= data.length; o += size) {
     const nameOff = w.u32(o);
-    const [info, other, shndx, value, sz] = e.h.is64
-      ? [w.u8(o + 4), w.u8(o + 5), w.u16(o + 6), w.u64(o + 8), w.u64(o + 16)]
-      : [w.u8(o + 12), w.u8(o + 13), w.u16(o + 14), BigInt(w.u32(o + 4)), BigInt(w.u32(o + 8))];
+    const [info, other, shndx] = e.h.is64 ? [w.u8(o + 4), w.u8(o + 5), w.u16(o + 6)] : [w.u8(o + 12), w.u8(o + 13), w.u16(o + 14)];
+    const [value, sz] = e.h.is64 ? [w.wordHex(o + 8), w.wordDecimal(o + 16)] : [w.wordHex(o + 4), w.wordDecimal(o + 8)];
     const sec = shndx === 0 ? 'UND' : shndx === 0xfff1 ? 'ABS' : shndx === 0xfff2 ? 'COM' : shndx >= SHN_LORESERVE ? hex(shndx) : (e.sections[shndx]?.name ?? `#${shndx}`);
     const name = nameAt(strtab, nameOff);
     const vis = ['DEFAULT', 'INTERNAL', 'HIDDEN', 'PROTECTED'][other & 3];
-    lines.push(`${hex(value)} ${sz} ${SYM_TYPES[info & 15] ?? info & 15} ${SYM_BINDS[info >> 4] ?? info >> 4} ${vis} ${sec} ${name}`);
+    lines.push(`${value} ${sz} ${SYM_TYPES[info & 15] ?? info & 15} ${SYM_BINDS[info >> 4] ?? info >> 4} ${vis} ${sec} ${name}`);
   }
   if (data.length % size) lines.push(`(${data.length % size} trailing bytes)`);
   return lines.length ? lines.join('\n') + '\n' : '';
@@ -125,21 +124,34 @@ function relocationLines(e: Elf, s: Section, data: Buffer, symtab: Buffer, strta
   const symSize = e.h.is64 ? 24 : 16;
   const w = new Words(data, e.h.le, e.h.is64);
   const sw = new Words(symtab, e.h.le, e.h.is64);
-  const lines: string[] = [];
-  for (let o = 0; o + size <= data.length; o += size) {
-    const info = w.word(o + p);
-    const [sym, type] = e.h.is64 ? [num(info >> 32n), Number(info & 0xffffffffn)] : [num(info >> 8n), Number(info & 0xffn)];
-    let symName = String(sym);
-    if (sym === 0) symName = '-';
-    else if (sym * symSize + symSize <= symtab.length) {
+  // Many relocations name the same symbol: each name is read from the tables once.
+  const symNames: (string | undefined)[] = [];
+  const symbolName = (sym: number): string => {
+    if (sym === 0) return '-';
+    if (sym * symSize + symSize > symtab.length) return String(sym);
+    let known = symNames[sym];
+    if (known === undefined) {
       const at = sym * symSize;
       const name = cString(strtab, sw.u32(at));
       const shndx = sw.u16(at + (e.h.is64 ? 6 : 14));
       const info8 = sw.u8(at + (e.h.is64 ? 4 : 12));
-      symName = name || ((info8 & 15) === 3 ? (e.sections[shndx]?.name ?? `#${shndx}`) : `#${sym}`);
+      known = symNames[sym] = name || ((info8 & 15) === 3 ? (e.sections[shndx]?.name ?? `#${shndx}`) : `#${sym}`);
     }
-    const addend = rela ? (e.h.is64 ? BigInt.asIntN(64, w.u64(o + 2 * p)) : BigInt(w.buf[e.h.le ? 'readInt32LE' : 'readInt32BE'](o + 2 * p))) : undefined;
-    lines.push(`${hex(w.word(o))} type=${type} ${symName}${addend === undefined ? '' : addend < 0n ? ` - ${hex(-addend)}` : ` + ${hex(addend)}`}`);
+    return known;
+  };
+  const lines: string[] = [];
+  for (let o = 0; o + size <= data.length; o += size) {
+    // r_info: symbol index in the high half (64-bit: 32 bits; 32-bit: 24 bits), type in the low bits.
+    let sym: number;
+    let type: number;
+    if (e.h.is64) {
+      const [hi, lo] = e.h.le ? [w.u32(o + p + 4), w.u32(o + p)] : [w.u32(o + p), w.u32(o + p + 4)];
+      [sym, type] = [hi, lo];
+    } else {
+      const info = w.u32(o + p);
+      [sym, type] = [info >>> 8, info & 0xff];
+    }
+    lines.push(`${w.wordHex(o)} type=${type} ${symbolName(sym)}${rela ? w.signedHexTerm(o + 2 * p) : ''}`);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

@@ -19,6 +19,38 @@ export class Words {
   u64(o: number): bigint {
     return this.le ? this.buf.readBigUInt64LE(o) : this.buf.readBigUInt64BE(o);
   }
+  /** The high and low 32 bits of the 64-bit word at `o` (no BigInt: these are read per line of large tables). */
+  private halves(o: number): [number, number] {
+    return this.le ? [this.buf.readUInt32LE(o + 4), this.buf.readUInt32LE(o)] : [this.buf.readUInt32BE(o), this.buf.readUInt32BE(o + 4)];
+  }
+  /** A class-sized word in hex as `0x...`: what hex(word(o)) gives. */
+  wordHex(o: number): string {
+    if (!this.is64) return `0x${this.u32(o).toString(16)}`;
+    const [hi, lo] = this.halves(o);
+    return hi ? `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}` : `0x${lo.toString(16)}`;
+  }
+  /** A class-sized word in decimal: what String(word(o)) gives. */
+  wordDecimal(o: number): string {
+    if (!this.is64) return String(this.u32(o));
+    const [hi, lo] = this.halves(o);
+    return hi === 0 ? String(lo) : hi < 0x200000 ? String(hi * 0x100000000 + lo) : String(this.u64(o));
+  }
+  /** A signed class-sized word as ` + 0x...` or ` - 0x...` (its magnitude): how a RELA addend is shown. */
+  signedHexTerm(o: number): string {
+    if (!this.is64) {
+      const v = this.le ? this.buf.readInt32LE(o) : this.buf.readInt32BE(o);
+      return v < 0 ? ` - 0x${(-v).toString(16)}` : ` + 0x${v.toString(16)}`;
+    }
+    let [hi, lo] = this.halves(o);
+    const negative = hi >= 0x80000000;
+    if (negative) {
+      // The magnitude, 2^64 minus the word, in halves.
+      hi = (lo === 0 ? ~hi + 1 : ~hi) >>> 0;
+      lo = (0x100000000 - lo) % 0x100000000;
+    }
+    const digits = hi ? `${hi.toString(16)}${lo.toString(16).padStart(8, '0')}` : lo.toString(16);
+    return `${negative ? ' - ' : ' + '}0x${digits}`;
+  }
   /** A 32-bit or 64-bit word depending on the class. */
   word(o: number): bigint {
     return this.is64 ? this.u64(o) : BigInt(this.u32(o));
