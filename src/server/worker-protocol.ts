@@ -63,7 +63,8 @@ export function workerProtocolRoutes(app: App, { store, auth, onlineMs, now }: R
         message: b.message ?? null,
         ignored: b.ignored,
         issues: [...new Set(b.causes.map(causeId).filter((id): id is string => id !== null))],
-        timings: Object.fromEntries(Object.entries(b.timings).map(([k, v]) => [k, Math.max(0, Math.round(v))])),
+        // Seconds in the API, whole milliseconds in the store.
+        timings: Object.fromEntries(Object.entries(b.timings).map(([k, v]) => [k, Math.max(0, Math.round(v * 1000))])),
         logBlob: b.log ?? null,
         reportJsonBlob: b.reportJson ?? null,
         reportHtmlBlob: b.reportHtml ?? null,
