@@ -150,6 +150,7 @@ const ATTEMPT_COLUMN = {
 /** The failure class of a verdict; null for a success. */
 const CLASS_OF: Record<Verdict, FailureClass | null> = {
   BIT_IDENTICAL: null,
+  IDENTICAL_EXCEPT_SIGNATURE: null,
   REPRODUCIBLE: null,
   UNREPRODUCIBLE: 'unreproducible',
   FTBFS: 'ftbfs',

@@ -9,7 +9,7 @@ type Id = Generated<number>;
 /** A JSON document stored as text. */
 type JsonText = string;
 
-export const VERDICTS = ['BIT_IDENTICAL', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'] as const;
+export const VERDICTS = ['BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export const FAILURE_CLASSES = ['ftbfs', 'unreproducible', 'infrastructure'] as const;
