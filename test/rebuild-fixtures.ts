@@ -89,12 +89,19 @@ printf 'hello from ${name}\\n' > %{buildroot}/usr/share/${name}/greeting
 
 const q = (args: string[]) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 
-/** Builds spec `name` into `dir`: -bs then --rebuild with `defines`, as koji does. */
-export function rpmBuild(dir: string, name: string, version: string, release: string, defines: Record<string, string>, env: Record<string, string> = {}): { srpm: string; rpm: string } {
+/**
+ * Builds spec `name` into `dir`: -bs then --rebuild with `defines`, as koji does; with
+ * `fromSrpm`, only the --rebuild of that SRPM, as a rebuilder does (rpm carries the
+ * SRPM's COOKIE, made from the host and time of -bs, into the binary RPM).
+ */
+export function rpmBuild(dir: string, name: string, version: string, release: string, defines: Record<string, string>, env: Record<string, string> = {}, fromSrpm?: string): { srpm: string; rpm: string } {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.spec`), spec(name, version, release));
-  sh(dir, `rpmbuild -bs ${q(['--define', `_topdir ${dir}/top`])} ${name}.spec >bs.log 2>&1 || { cat bs.log >&2; exit 1; }`, { SOURCE_DATE_EPOCH: String(SDE) });
-  const srpm = `${dir}/top/SRPMS/${name}-${version}-${release}.src.rpm`;
+  let srpm = fromSrpm;
+  if (!srpm) {
+    writeFileSync(join(dir, `${name}.spec`), spec(name, version, release));
+    sh(dir, `rpmbuild -bs ${q(['--define', `_topdir ${dir}/top`])} ${name}.spec >bs.log 2>&1 || { cat bs.log >&2; exit 1; }`, { SOURCE_DATE_EPOCH: String(SDE) });
+    srpm = `${dir}/top/SRPMS/${name}-${version}-${release}.src.rpm`;
+  }
   const defs = Object.entries(defines).flatMap(([k, v]) => ['--define', `${k} ${v}`]);
   sh(dir, `rpmbuild --rebuild ${q(['--define', `_topdir ${dir}/top`, ...defs])} ${srpm} >bb.log 2>&1 || { cat bb.log >&2; exit 1; }`, env);
   return { srpm, rpm: `${dir}/top/RPMS/noarch/${name}-${version}-${release}.noarch.rpm` };
