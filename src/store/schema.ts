@@ -136,6 +136,8 @@ export interface ResultTable {
   /** [{name, sha256}] of the rebuilt artifacts (JSON). */
   artifacts: JsonText;
   message: string | null;
+  /** {reproduced, notReproduced} of the build environment (JSON), when the worker reported it. */
+  environment: JsonText | null;
   /** SHA-256 of the canonical report: the same report sent twice is recognised by it. */
   content_hash: string;
   created_at: number;
