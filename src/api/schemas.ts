@@ -15,11 +15,11 @@ const Arch = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_][
 const Url = Type.String({ minLength: 1, maxLength: 4096 });
 
 export const VerdictSchema = Type.Union(
-  [Type.Literal('BIT_IDENTICAL'), Type.Literal('REPRODUCIBLE'), Type.Literal('UNREPRODUCIBLE'), Type.Literal('FTBFS'), Type.Literal('ERROR')],
+  [Type.Literal('BIT_IDENTICAL'), Type.Literal('IDENTICAL_EXCEPT_SIGNATURE'), Type.Literal('REPRODUCIBLE'), Type.Literal('UNREPRODUCIBLE'), Type.Literal('FTBFS'), Type.Literal('ERROR')],
   { $id: 'Verdict' },
 );
 export type ApiVerdict = Static<typeof VerdictSchema>;
-export const VERDICTS: readonly ApiVerdict[] = ['BIT_IDENTICAL', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'];
+export const VERDICTS: readonly ApiVerdict[] = ['BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'];
 
 export const FailureClassSchema = Type.Union([Type.Literal('ftbfs'), Type.Literal('unreproducible'), Type.Literal('infrastructure')]);
 export type FailureClass = Static<typeof FailureClassSchema>;

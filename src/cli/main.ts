@@ -11,6 +11,7 @@ const usage = (diffUsage: string) => `Usage: reprove COMMAND [options]
 Commands:
   diff A B          compare two files or directories (reprove diff --help)
   verify P R        verdicts for published vs rebuilt artifacts (reprove verify --help)
+  check INPUT...    rebuild one package in its recorded environment and verify it (reprove check --help)
   explain REPORT    known causes in a diffoscope or reprove JSON report
   worker            rebuild jobs of a reprove daemon (reprove worker --help)
   ctl COMMAND       operate a running daemon: status, pkgs, queue, workers, result (reprove ctl --help)
@@ -23,6 +24,7 @@ ${diffUsage}`;
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   diff: async (a) => (await import('./diff.js')).runDiff(a),
   verify: async (a) => (await import('./verify.js')).runVerify(a),
+  check: async (a) => (await import('./check.js')).runCheck(a),
   explain: async (a) => (await import('./explain.js')).runExplain(a),
   worker: async (a) => (await import('./worker.js')).runWorkerCommand(a),
   ctl: async (a) => (await import('./ctl.js')).runCtl(a),

@@ -4,8 +4,9 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeChunks } from '../present/write.js';
+import { STRICT_RPM_VERDICT } from '../verdict/rpm-strict.js';
 import { builtinPolicies, resolvePolicies, type Policy } from '../verdict/policy.js';
-import { verdictJson, type ArtifactVerdict, type SetVerdict } from '../verdict/verify.js';
+import { isReproduced, verdictJson, type ArtifactVerdict, type SetVerdict } from '../verdict/verify.js';
 import { verifySet } from '../index.js';
 import { limitFlags, limitsFrom, runOptions, UsageError } from './options.js';
 import { presenters, type PresenterName } from '../present/registry.js';
@@ -53,6 +54,7 @@ export function renderVerdicts(v: SetVerdict): string {
     if (s) out.push(`    ${s}`);
     for (const i of a.issues) out.push(`    cause: ${i.id} (${i.confidence})${i.ignored ? ' (ignored by policy)' : ''} — fix: ${i.fix}`);
     if (a.unexplained.length) out.push(`    unexplained: ${a.unexplained.length} difference(s), e.g. ${a.unexplained[0]}`);
+    if (a.strict) out.push(`    not ${STRICT_RPM_VERDICT}: ${a.strict.error ?? `differs in ${a.strict.differingFields.join(', ')} with the published signature header transplanted`}`);
   }
   for (const m of v.missing) out.push(`MISSING         ${m} (published, not rebuilt)`);
   for (const e of v.extra) out.push(`EXTRA           ${e} (rebuilt, not published)`);
@@ -109,5 +111,5 @@ export async function runVerify(args: string[]): Promise<number> {
     }
   }
   if (result.verdict === 'ERROR') return 2;
-  return result.verdict === 'BIT_IDENTICAL' || result.verdict === 'REPRODUCIBLE' ? 0 : 1;
+  return isReproduced(result.verdict) ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 // rebuilderd's package list, `/api/v0/pkgs/list`, in its shape (PkgRelease: one
 // entry per published artifact, status GOOD, BAD or UNKWN), so the tools that
 // read rebuilderd instances (arch-repro-status, ismypackagereproducibleyet) read
-// reprove unchanged. BIT_IDENTICAL and REPRODUCIBLE are GOOD; UNREPRODUCIBLE and
-// FTBFS are BAD (rebuilderd's v0 maps its FAIL to BAD too); an ERROR or no
-// result yet is UNKWN.
+// reprove unchanged. BIT_IDENTICAL, IDENTICAL_EXCEPT_SIGNATURE and REPRODUCIBLE
+// are GOOD; UNREPRODUCIBLE and FTBFS are BAD (rebuilderd's v0 maps its FAIL to BAD
+// too); an ERROR or no result yet is UNKWN.
 import { Type } from '@sinclair/typebox';
 import { RebuilderdPackage } from '../api/schemas.js';
 import type { Verdict } from '../store/index.js';
@@ -11,8 +11,8 @@ import { type App, type RouteDeps, errorsOf } from './context.js';
 import { rebuilderdRows } from './store-reads.js';
 
 type Status = 'GOOD' | 'BAD' | 'UNKWN';
-const STATUS: Record<Verdict, Status> = { BIT_IDENTICAL: 'GOOD', REPRODUCIBLE: 'GOOD', UNREPRODUCIBLE: 'BAD', FTBFS: 'BAD', ERROR: 'UNKWN' };
-const VERDICTS_OF: Record<Status, (Verdict | 'none')[]> = { GOOD: ['BIT_IDENTICAL', 'REPRODUCIBLE'], BAD: ['UNREPRODUCIBLE', 'FTBFS'], UNKWN: ['ERROR', 'none'] };
+const STATUS: Record<Verdict, Status> = { BIT_IDENTICAL: 'GOOD', IDENTICAL_EXCEPT_SIGNATURE: 'GOOD', REPRODUCIBLE: 'GOOD', UNREPRODUCIBLE: 'BAD', FTBFS: 'BAD', ERROR: 'UNKWN' };
+const VERDICTS_OF: Record<Status, (Verdict | 'none')[]> = { GOOD: ['BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE'], BAD: ['UNREPRODUCIBLE', 'FTBFS'], UNKWN: ['ERROR', 'none'] };
 
 const ListQuery = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 255 })),

@@ -22,7 +22,7 @@ export function resultRoutes(app: App, { store }: RouteDeps): void {
       // The store keeps the causes' ids; their evidence and fixes are in the JSON report blob.
       causes: r.issues.map((id) => ({ id })),
       timings: Object.fromEntries(Object.entries(r.timings).map(([k, ms]) => [k, ms / 1000])),
-      environment: { reproduced: [], notReproduced: [] },
+      environment: r.environment ?? { reproduced: [], notReproduced: [] },
       log: r.logBlob,
       reportJson: r.reportJsonBlob,
       reportHtml: r.reportHtmlBlob,

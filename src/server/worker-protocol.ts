@@ -69,6 +69,7 @@ export function workerProtocolRoutes(app: App, { store, auth, onlineMs, now }: R
         reportJsonBlob: b.reportJson ?? null,
         reportHtmlBlob: b.reportHtml ?? null,
         artifacts: b.artifacts,
+        ...(b.environment ? { environment: b.environment } : {}),
       };
       const outcome = await store.report(request.params.jobId, b.leaseToken, input);
       return { resultId: outcome.result.id, final: outcome.result.final, requeued: !outcome.result.final && outcome.job.status === 'queued' };

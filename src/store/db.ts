@@ -97,12 +97,15 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
     // In this process the migration runs under the same lock as every write. Another
     // process migrating the same file at the same moment makes Kysely's (deferred)
     // migration transaction fail busy: then it is tried again, and finds the work done.
+    // SQLite's DDL is not run in a transaction by Kysely, so the other process may also be
+    // half-way through a migration (its first table made, the migration not yet recorded):
+    // "already exists" and "duplicate column" are waited out the same way.
     for (let attempt = 1; ; attempt++) {
       try {
         await lock.run(() => migrateToLatest(db, 'sqlite'));
         break;
       } catch (err) {
-        if (attempt >= 20 || !/SQLITE_BUSY|database is locked/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) throw err;
+        if (attempt >= 20 || !/SQLITE_BUSY|database is locked|already exists|duplicate column/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) throw err;
         await new Promise((r) => setTimeout(r, 50 * attempt));
       }
     }

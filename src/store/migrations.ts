@@ -164,6 +164,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create unique index results_one_final on results (job_id) where final = 1`.execute(db);
       },
     },
+    // What of the recorded build environment the backend recreated and what not ({reproduced, notReproduced} as JSON; null when not reported).
+    '0002_result_environment': {
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema.alterTable('results').addColumn('environment', 'text').execute();
+      },
+    },
   };
 }
 

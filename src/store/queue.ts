@@ -71,6 +71,13 @@ export interface ReportInput {
   reportJsonBlob?: string | null | undefined;
   reportHtmlBlob?: string | null | undefined;
   artifacts?: readonly { name: string; sha256: string }[] | undefined;
+  /** What of the recorded build environment was recreated and what not. */
+  environment?: BuildEnvironmentReport | null | undefined;
+}
+
+export interface BuildEnvironmentReport {
+  reproduced: string[];
+  notReproduced: string[];
 }
 
 export interface ResultInfo {
@@ -92,6 +99,7 @@ export interface ResultInfo {
   reportHtmlBlob: string | null;
   artifacts: { name: string; sha256: string }[];
   message: string | null;
+  environment: BuildEnvironmentReport | null;
   createdAt: number;
 }
 
@@ -150,6 +158,7 @@ const ATTEMPT_COLUMN = {
 /** The failure class of a verdict; null for a success. */
 const CLASS_OF: Record<Verdict, FailureClass | null> = {
   BIT_IDENTICAL: null,
+  IDENTICAL_EXCEPT_SIGNATURE: null,
   REPRODUCIBLE: null,
   UNREPRODUCIBLE: 'unreproducible',
   FTBFS: 'ftbfs',
@@ -216,6 +225,7 @@ export function toResultInfo(r: Selectable<ResultTable>): ResultInfo {
     reportHtmlBlob: r.report_html_blob,
     artifacts: parseJson<{ name: string; sha256: string }[]>(r.artifacts, []),
     message: r.message,
+    environment: r.environment === null || r.environment === undefined ? null : parseJson<BuildEnvironmentReport | null>(r.environment, null),
     createdAt: r.created_at,
   };
 }
@@ -374,6 +384,7 @@ interface ValidReport {
   reportJsonBlob: string | null;
   reportHtmlBlob: string | null;
   artifacts: string;
+  environment: string | null;
 }
 
 function validateReport(jobId: number, r: ReportInput): ValidReport {
@@ -390,6 +401,12 @@ function validateReport(jobId: number, r: ReportInput): ValidReport {
   if (!Array.isArray(issues) || issues.length > 1000) throw new InvalidInputError(`Cannot accept ${what}: issues must be a list of at most 1000 ids`);
   const artifacts = r.artifacts ?? [];
   if (!Array.isArray(artifacts) || artifacts.length > 10_000) throw new InvalidInputError(`Cannot accept ${what}: artifacts must be a list of at most 10000`);
+  const env = r.environment ?? null;
+  if (env !== null) {
+    const lists = [env.reproduced, env.notReproduced];
+    if (typeof env !== 'object' || !lists.every((l) => Array.isArray(l) && l.length <= 1000 && l.every((x) => typeof x === 'string' && x.length <= 1024)))
+      throw new InvalidInputError(`Cannot accept ${what}: environment must be {reproduced, notReproduced}, lists of at most 1000 strings of at most 1024 characters`);
+  }
   const timings = r.timings ?? {};
   if (typeof timings !== 'object' || timings === null || Array.isArray(timings)) throw new InvalidInputError(`Cannot accept ${what}: timings must be an object`);
   return {
@@ -405,6 +422,7 @@ function validateReport(jobId: number, r: ReportInput): ValidReport {
     reportJsonBlob: blob('JSON report blob', r.reportJsonBlob),
     reportHtmlBlob: blob('HTML report blob', r.reportHtmlBlob),
     artifacts: json(`artifacts of ${what}`, artifacts.map((a) => ({ name: packageName(a?.name), sha256: sha256Hex(`artifact digest of ${what}`, a?.sha256) }))),
+    environment: env === null ? null : json(`environment of ${what}`, { reproduced: env.reproduced, notReproduced: env.notReproduced }),
   };
 }
 
@@ -443,6 +461,7 @@ async function insertResult(
       report_html_blob: r.reportHtmlBlob ?? null,
       artifacts: r.artifacts ?? '[]',
       message: r.message ?? null,
+      environment: r.environment ?? null,
       content_hash: contentHash,
       created_at: now,
     })

@@ -9,7 +9,7 @@ type Id = Generated<number>;
 /** A JSON document stored as text. */
 type JsonText = string;
 
-export const VERDICTS = ['BIT_IDENTICAL', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'] as const;
+export const VERDICTS = ['BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export const FAILURE_CLASSES = ['ftbfs', 'unreproducible', 'infrastructure'] as const;
@@ -136,6 +136,8 @@ export interface ResultTable {
   /** [{name, sha256}] of the rebuilt artifacts (JSON). */
   artifacts: JsonText;
   message: string | null;
+  /** {reproduced, notReproduced} of the build environment (JSON), when the worker reported it. */
+  environment: JsonText | null;
   /** SHA-256 of the canonical report: the same report sent twice is recognised by it. */
   content_hash: string;
   created_at: number;

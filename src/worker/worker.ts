@@ -16,11 +16,12 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ApiError, ApiUnreachableError, type ReproveClient } from '../api/client.js';
 import type { ClaimedJob, FailureClass, ReportRequest, WorkerTags } from '../api/schemas.js';
-import { AbortError, verifySet, writeReport, type Difference, type SetVerdict, type VerifyOptions } from '../index.js';
-import type { Backend, BuildEnvironment, BuildLimits, BuildOutcome } from '../rebuild/backend.js';
+import type { VerifyOptions } from '../index.js';
+import type { Backend, BuildLimits } from '../rebuild/backend.js';
 import { LogSink } from '../rebuild/log-sink.js';
 import { Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.js';
 import { FetchError, fetchVerified } from './fetch.js';
+import { buildAndVerify, errorResult, writeJobReports, type JobResult, type Stage } from './run-job.js';
 
 export const WORKER_VERSION = '0.1.0';
 
@@ -64,21 +65,6 @@ class Stopped extends Error {}
 
 const isTransient = (e: unknown) => e instanceof ApiUnreachableError || (e instanceof ApiError && (e.status >= 500 || e.status === 408 || e.status === 429));
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** What a job comes to before uploads: the report's fields that do not name blobs. */
-interface JobResult {
-  verdict: ReportRequest['verdict'];
-  failureClass?: FailureClass;
-  exitCode?: number | null;
-  signal?: string | null;
-  message: string;
-  ignored: unknown[];
-  causes: unknown[];
-  environment?: BuildEnvironment;
-  /** Files to upload: rebuilt artifacts by name. */
-  rebuilt: string[];
-  difference?: Difference;
-}
 
 const MAX_MESSAGE = 16_000;
 const SAFE_ARTIFACT_NAME = /^(?!\.{1,2}$)[^/\0]{1,255}$/;
@@ -263,7 +249,7 @@ export class Worker {
     const timer = setInterval(() => void heartbeat(), Math.max(50, job.heartbeatSeconds * 1000));
 
     try {
-      const result = await this.buildAndVerify(job, pkg, paths, log, jobAbort.signal, stage);
+      const result = await this.fetchBuildAndVerify(job, pkg, paths, log, jobAbort.signal, stage);
       if (result === 'aborted' && leaseLost) {
         say(`${pkg} abandoned: nothing reported`);
         return;
@@ -279,10 +265,7 @@ export class Worker {
       let reportHtml: string | undefined;
       if (final.difference && !jobAbort.signal.aborted) {
         await stage('reports', async () => {
-          reportJson = join(paths.reports, 'report.json');
-          reportHtml = join(paths.reports, 'report.html');
-          await writeReport(final.difference!, 'json', reportJson);
-          await writeReport(final.difference!, 'html', reportHtml);
+          ({ json: reportJson, html: reportHtml } = await writeJobReports(final, paths.reports));
         });
       }
       const summary = await log.close();
@@ -334,19 +317,16 @@ export class Worker {
     }
   }
 
-  /** Fetch, build, verify: the job's result, or 'aborted' when its signal stopped it. */
-  private async buildAndVerify(
+  /** Fetch, then build, verify and explain (run-job.ts, shared with `reprove check`): the job's result, or 'aborted' when its signal stopped it. */
+  private async fetchBuildAndVerify(
     job: ClaimedJob,
     pkg: string,
     paths: { published: string; out: string; work: string; tmp: string },
     log: LogSink,
     signal: AbortSignal,
-    stage: <T>(name: string, fn: () => Promise<T>) => Promise<T>,
+    stage: Stage,
   ): Promise<JobResult | 'aborted'> {
-    const error = (failureClass: FailureClass, message: string, extra: Partial<JobResult> = {}): JobResult => {
-      log.note(message);
-      return { verdict: 'ERROR', failureClass, message, ignored: [], causes: [], rebuilt: [], ...extra };
-    };
+    const error = (failureClass: FailureClass, message: string, extra: Partial<JobResult> = {}): JobResult => errorResult(log, failureClass, message, extra);
     const backend = this.options.backends.find((b) => b.name === job.backend);
     if (!backend) return error('infrastructure', `Cannot build ${pkg}: backend ${job.backend} is not installed on this worker (it offers ${this.options.backends.map((b) => b.name).join(', ') || 'none'})`);
     const available = await backend.available();
@@ -380,53 +360,17 @@ export class Worker {
     if (published.length === 0) return error('infrastructure', `Cannot verify ${pkg}: the job lists no published artifact`);
     log.note(`fetched ${published.length} published artifact(s), digests checked`);
 
-    let outcome: BuildOutcome;
-    try {
-      outcome = await stage('build', () => backend.build({ job, workDir: paths.work, outDir: paths.out, log, signal, limits: this.options.limits, fetch: fetchInput }));
-    } catch (e) {
-      if (signal.aborted) return 'aborted';
-      return error('infrastructure', `Cannot build ${pkg} with backend ${backend.name}: ${errorText(e)}`);
-    }
-    const env = { environment: outcome.environment, exitCode: outcome.exitCode, signal: outcome.signal };
-    if (outcome.status === 'aborted' || signal.aborted) return 'aborted';
-    if (outcome.status === 'failed') {
-      if (outcome.failureClass === 'infrastructure') return error('infrastructure', outcome.message, env);
-      log.note(outcome.message);
-      return { verdict: 'FTBFS', failureClass: 'ftbfs', message: outcome.message, ignored: [], causes: [], rebuilt: [], ...env };
-    }
-
-    let verdict: SetVerdict;
-    try {
-      verdict = await stage('verify', () => verifySet(published, outcome.artifacts, { ...this.options.verify, signal, tmpDir: paths.tmp }));
-    } catch (e) {
-      if (e instanceof AbortError || signal.aborted) return 'aborted';
-      return error('infrastructure', `Cannot verify ${pkg}: ${errorText(e)}`, { ...env, rebuilt: outcome.artifacts });
-    }
-    const differing = verdict.artifacts.filter((a) => a.difference);
-    const difference: Difference | undefined =
-      differing.length === 1
-        ? differing[0]!.difference
-        : differing.length > 1
-          ? { source1: 'published', source2: 'rebuilt', comments: [`${differing.length} artifacts differ`], details: differing.map((a) => a.difference!) }
-          : undefined;
-    const lines = [
-      `${verdict.verdict}: ${verdict.artifacts.length} compared (${verdict.artifacts.map((a) => `${a.name} ${a.verdict}`).join(', ') || 'none'})`,
-      ...(verdict.missing.length ? [`published but not rebuilt: ${verdict.missing.join(', ')}`] : []),
-      ...(verdict.extra.length ? [`rebuilt but not published: ${verdict.extra.join(', ')}`] : []),
-      ...verdict.artifacts.filter((a) => a.error).map((a) => `${a.name}: ${a.error}`),
-      ...verdict.artifacts.filter((a) => a.unexplained.length).map((a) => `${a.name}: ${a.unexplained.length} unexplained difference(s), e.g. ${a.unexplained[0]}`),
-    ];
-    const failureClass: FailureClass | undefined = verdict.verdict === 'UNREPRODUCIBLE' ? 'unreproducible' : verdict.verdict === 'ERROR' ? 'infrastructure' : undefined;
-    return {
-      verdict: verdict.verdict,
-      ...(failureClass ? { failureClass } : {}),
-      message: lines.join('\n'),
-      ignored: verdict.artifacts.flatMap((a) => a.ignored.map((e) => ({ artifact: a.name, ...e }))),
-      causes: verdict.artifacts.flatMap((a) => a.issues.map((i) => ({ artifact: a.name, ...i }))),
-      rebuilt: outcome.artifacts,
-      ...env,
-      ...(difference ? { difference } : {}),
-    };
+    return buildAndVerify({
+      pkg,
+      backendName: backend.name,
+      published,
+      build: () => backend.build({ job, workDir: paths.work, outDir: paths.out, log, signal, limits: this.options.limits, fetch: fetchInput }),
+      log,
+      signal,
+      tmpDir: paths.tmp,
+      ...(this.options.verify ? { verify: this.options.verify } : {}),
+      stage,
+    });
   }
 
   /** Uploads a file as a blob (its SHA-256 computed first), waiting out a daemon that is away; undefined when the daemon refuses it. */

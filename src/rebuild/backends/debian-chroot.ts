@@ -218,6 +218,12 @@ export class PrivateApt {
     if (!st?.isFile()) throw new DebianInfraError(`Cannot get the source package ${name}=${version}: apt-get source left no ${dsc}`);
     return join(dir, dsc);
   }
+
+  /** Downloads binary packages (name[:arch]=version) into `dir` with apt-get download; apt checks each against the signed Packages index. */
+  async downloadBinaries(ctx: RunContext, specs: string[], dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await run(ctx, `apt-get download ${specs.join(' ')}`.slice(0, 500), ['apt-get', '-q', 'download', ...specs], dir, this.env, (m) => new DebianInfraError(`Cannot download ${specs.join(', ')} from ${this.archive.url}: ${m}`));
+  }
 }
 
 export function aptSpec(p: RecordedPackage): string {

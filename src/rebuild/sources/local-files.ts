@@ -36,6 +36,8 @@ async function uploaded(client: ReproveClient, url: string, sha256: string, what
   return `blob:${sha256}`;
 }
 
+const RECIPE_FILES = ['source', 'pkgbuild', 'srpm'] as const;
+
 /** The request with every local file uploaded and named by its blob. */
 export async function uploadLocalFiles(client: ReproveClient, request: SyncRequest): Promise<SyncRequest> {
   const packages = [];
@@ -44,9 +46,12 @@ export async function uploadLocalFiles(client: ReproveClient, request: SyncReque
     const artifacts = [];
     for (const a of p.artifacts) artifacts.push({ ...a, url: await uploaded(client, a.url, a.sha256, `artifact ${a.name} of ${where}`) });
     let recipe = p.recipe;
-    const source = (recipe as { source?: { url?: unknown; sha256?: unknown } } | undefined)?.source;
-    if (source && typeof source.url === 'string' && typeof source.sha256 === 'string')
-      recipe = { ...(recipe as object), source: { ...source, url: await uploaded(client, source.url, source.sha256, `source of ${where}`) } };
+    // The recipe's input files: the command backend's source, the archlinux backend's PKGBUILD tarball, the fedora backend's SRPM.
+    for (const key of RECIPE_FILES) {
+      const file = (recipe as Record<string, { url?: unknown; sha256?: unknown } | undefined> | undefined)?.[key];
+      if (file && typeof file === 'object' && typeof file.url === 'string' && typeof file.sha256 === 'string')
+        recipe = { ...(recipe as object), [key]: { ...file, url: await uploaded(client, file.url, file.sha256, `${key} of ${where}`) } };
+    }
     const buildinfo = p.buildinfo ? { ...p.buildinfo, url: await uploaded(client, p.buildinfo.url, p.buildinfo.sha256, `build info of ${where}`) } : undefined;
     packages.push({ ...p, artifacts, ...(recipe !== undefined ? { recipe } : {}), ...(buildinfo ? { buildinfo } : {}) });
   }
