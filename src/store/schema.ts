@@ -49,6 +49,8 @@ export interface SourcePackageTable {
   /** The verdict and id of the newest final result, for listing and filtering without a join. */
   latest_verdict: Verdict | null;
   latest_result_id: number | null;
+  /** Who maintains it ("Name <address>" as the archive says), when the sync tells; null otherwise. */
+  maintainer: string | null;
 }
 
 /** What a rebuild of a source package version needs, besides its published artifacts (binary_packages). */
@@ -154,6 +156,12 @@ export interface WorkerTable {
   created_at: number;
 }
 
+/** An address that asked for no more mail from the website's notifier. */
+export interface MailUnsubscribeTable {
+  address: string;
+  created_at: number;
+}
+
 export interface Database {
   distributions: DistributionTable;
   suites: SuiteTable;
@@ -165,6 +173,7 @@ export interface Database {
   build_attempts: BuildAttemptTable;
   results: ResultTable;
   workers: WorkerTable;
+  mail_unsubscribes: MailUnsubscribeTable;
 }
 
 /** A count as returned by either dialect (numbers here; kept wide for aggregate expressions). */
