@@ -56,7 +56,7 @@ export const HistoryChart: FC<{ days: OverviewResponse['history']; id: string; l
   const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join('');
   const last = days[days.length - 1]!;
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${id}-t ${id}-d`}>
+    <svg class="chart history" viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${id}-t ${id}-d`}>
       <title id={`${id}-t`}>{`Reproducible share of each day's results, ${label}`}</title>
       <desc id={`${id}-d`}>{`${days.length} days from ${days[0]!.day} to ${last.day}; on ${last.day} ${share(last.reproducible, last.results)} of ${last.results} results reproduced`}</desc>
       {[0, 0.25, 0.5, 0.75, 1].map((r) => (

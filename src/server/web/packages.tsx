@@ -38,7 +38,7 @@ export function parseListQuery(raw: Record<string, unknown>): ListQuery {
 const Select: FC<{ name: string; label: string; value: string | undefined; options: { value: string; text: string }[]; any?: string }> = ({ name, label, value, options, any }) => (
   <label>
     {label}
-    <select name={name}>
+    <select name={name} aria-label={label}>
       <option value="">{any ?? 'any'}</option>
       {options.map((o) => (
         <option value={o.value} selected={o.value === value}>

@@ -42,6 +42,7 @@ nav.pages{display:flex;gap:1rem;margin:1rem 0;flex-wrap:wrap}
 .card{border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;background:var(--bg)}
 .card h3{margin:.25rem 0 .5rem;overflow-wrap:anywhere}
 svg.chart{width:100%;height:auto;display:block}
+svg.chart.history{max-width:40rem}
 svg.chart text{fill:var(--fg);font-size:12px;font-family:system-ui,sans-serif}
 svg.chart .axis{stroke:var(--line)}
 svg.chart .line{fill:none;stroke:var(--v-bit);stroke-width:2}
