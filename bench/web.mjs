@@ -7,7 +7,7 @@
 // the requests it makes: the stylesheet, a package page's badge).
 //   node bench/web.mjs [--packages N] [--results N] [--seconds S] [--clients C]
 // Needs `npm run build` first (it loads dist/).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,24 +17,18 @@ import { buildServer } from '../dist/src/server/build-server.js';
 import { overview } from '../dist/src/server/web/reads.js';
 import { openStore } from '../dist/src/store/index.js';
 
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, results: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, results: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '50' }, keep: { type: 'string' } } });
 const PACKAGES = Number(values.packages);
 const RESULTS = Number(values.results);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const VERDICTS = ['BIT_IDENTICAL', 'BIT_IDENTICAL', 'BIT_IDENTICAL', 'REPRODUCIBLE', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'];
 const ISSUES = ['[]', '[]', '["timestamps_in_gzip_headers"]', '["captures_build_path"]', '["random_order_in_archives","timestamps_in_file_content"]'];
-const dir = mkdtempSync(join(tmpdir(), 'reprove-web-bench-'));
+// --keep DIR: fill DIR once and reuse it on later runs.
+const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'reprove-web-bench-'));
+const reuse = values.keep !== undefined && existsSync(join(dir, 'reprove.sqlite'));
 const now = Date.now();
 const DAY = 86_400_000;
-
-// ---- fill
-let t0 = performance.now();
-const store = await openStore({ dataDir: dir });
-await store.syncPackages({ distribution: 'debian', suite: 'trixie', architecture: 'amd64', packages: [] });
-const raw = new Database(join(dir, 'reprove.sqlite'));
-raw.pragma('journal_mode = WAL');
-raw.pragma('synchronous = OFF');
 const suites = [
   ['debian', 'trixie', 'amd64'],
   ['debian', 'trixie', 'arm64'],
@@ -42,6 +36,17 @@ const suites = [
   ['archlinux', 'core', 'x86_64'],
   ['fedora', 'f43', 'x86_64'],
 ];
+
+// ---- fill
+let t0 = performance.now();
+const store = await openStore({ dataDir: dir });
+if (!reuse) await fill();
+async function fill() {
+await store.syncPackages({ distribution: 'debian', suite: 'trixie', architecture: 'amd64', packages: [] });
+const raw = new Database(join(dir, 'reprove.sqlite'));
+raw.pragma('journal_mode = WAL');
+raw.pragma('synchronous = OFF');
+
 const insertName = raw.prepare('insert or ignore into suites (distribution, name, created_at) values (?, ?, ?)');
 const insertDist = raw.prepare('insert or ignore into distributions (name, created_at) values (?, ?)');
 const insertArch = raw.prepare('insert or ignore into architectures (name, created_at) values (?, ?)');
@@ -51,7 +56,7 @@ const insertBin = raw.prepare('insert into binary_packages (source_package_id, n
 const insertJob = raw.prepare("insert into jobs (source_package_id, status, priority, run_after, architecture, backend, min_memory_mb, attempts_ftbfs, attempts_unreproducible, attempts_infrastructure, lease_token, lease_expires_at, worker_id, result_id, created_at, updated_at) values (?, ?, 0, ?, ?, 'debian', null, 0, 0, 0, null, null, null, null, ?, ?)");
 const insertResult = raw.prepare("insert into results (job_id, attempt_id, source_package_id, worker_id, verdict, final, failure_class, previous_result_id, ignored, issues, timings, log_blob, report_json_blob, report_html_blob, artifacts, message, content_hash, created_at) values (?, null, ?, null, ?, 1, null, null, '[]', ?, '{}', null, null, null, '[]', ?, 'h', ?)");
 const setJob = raw.prepare('update jobs set result_id = ? where id = ?');
-const setLatest = raw.prepare('update source_packages set latest_verdict = ?, latest_result_id = ? where id = ?');
+const setLatest = raw.prepare('update source_packages set latest_verdict = ?, latest_result_id = ?, latest_issues = ? where id = ?');
 const perPackage = Math.max(1, Math.floor(RESULTS / PACKAGES));
 raw.transaction(() => {
   for (const [d, s, a] of suites) {
@@ -68,16 +73,18 @@ raw.transaction(() => {
     insertBin.run(id, name, `1.${i % 7}-1`, a, `https://deb.example.org/${name}.deb`, 'a'.repeat(64), 12345);
     let last = null;
     let lastVerdict = null;
+    let lastIssues = null;
     for (let k = 0; k < perPackage; k++) {
       const at = now - 89 * DAY + Math.floor(((k + (i % 3) / 3) / perPackage) * 89 * DAY);
       const job = Number(insertJob.run(id, 'done', at, a, at, at).lastInsertRowid);
       const verdict = VERDICTS[(i * 7 + k * 3) % VERDICTS.length];
-      last = Number(insertResult.run(job, id, verdict, verdict === 'UNREPRODUCIBLE' ? ISSUES[(i + k) % ISSUES.length] : '[]', `${verdict}: 1 compared`, at).lastInsertRowid);
+      lastIssues = verdict === 'UNREPRODUCIBLE' ? ISSUES[(i + k) % ISSUES.length] : '[]';
+      last = Number(insertResult.run(job, id, verdict, lastIssues, `${verdict}: 1 compared`, at).lastInsertRowid);
       setJob.run(last, job);
       lastVerdict = verdict;
       resultsMade++;
     }
-    setLatest.run(lastVerdict, last, id);
+    setLatest.run(lastVerdict, last, lastIssues, id);
     // A few queued.
     if (i % 50 === 0) insertJob.run(id, 'queued', now, a, now, now);
   }
@@ -87,6 +94,7 @@ raw.pragma('analysis_limit = 1000');
 raw.exec('analyze');
 raw.close();
 console.log(`fill took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
 
 // ---- cold numbers (no cache)
 t0 = performance.now();
@@ -159,6 +167,6 @@ results.push(await load('known causes', () => '/causes'));
 await app.close();
 agent.destroy();
 await store.close();
-rmSync(dir, { recursive: true, force: true });
+if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 const over = results.filter((r) => r.p95 >= 100);
 console.log(over.length ? `\np95 at or over 100 ms: ${over.map((r) => r.label).join(', ')}` : '\nevery p95 under 100 ms');

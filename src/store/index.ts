@@ -104,6 +104,9 @@ export class Store {
   listPackages(filter?: packages.PackageFilter, page?: packages.Page, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[] }> {
     return packages.listPackages(this.ctx, filter, page, sort);
   }
+  countPackages(filter?: packages.PackageFilter): Promise<number> {
+    return packages.countPackages(this.ctx, filter);
+  }
   packageHistory(distribution: string, suite: string, architecture: string, name: string): Promise<packages.PackageSummary[]> {
     return packages.packageHistory(this.ctx, distribution, suite, architecture, name);
   }

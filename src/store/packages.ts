@@ -123,6 +123,8 @@ export interface Page {
   /** At most 1000 (default 100). */
   limit?: number | undefined;
   offset?: number | undefined;
+  /** The total when the caller knows it already (a cached count): the count query is skipped. */
+  total?: number | undefined;
 }
 
 export interface PackageCount {
@@ -290,7 +292,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     for (const part of chunks(fresh, 200)) {
       const ids = await trx
         .insertInto('source_packages')
-        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null, maintainer: p.maintainer })))
+        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null, latest_issues: null, maintainer: p.maintainer })))
         .returning(['id', 'name', 'version'])
         .execute();
       for (const r of ids) added.push({ id: r.id, p: listed.get(key(r.name, r.version))! });
@@ -374,7 +376,7 @@ function filtered(db: Kysely<Database>, f: PackageFilter) {
   if (f.issue !== undefined && f.issue !== '') {
     const issue = identifier('known-cause id', f.issue, 128);
     const pattern = `%${JSON.stringify(issue).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) => eb.exists(eb.selectFrom('results as r').select('r.id').whereRef('r.id', '=', 'source_packages.latest_result_id').where(sql<boolean>`r.issues like ${pattern} escape '\\'`)));
+    q = q.where(sql<boolean>`latest_issues like ${pattern} escape '\\'`);
   }
   if (f.maintainer !== undefined && f.maintainer !== '') q = q.where('maintainer', '=', text('maintainer', f.maintainer, 512));
   const archive = f.archive ?? 'in';
@@ -404,11 +406,14 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
         : sort === 'recent'
           ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
           : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
-  const [count, rows] = await Promise.all([
-    filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ordered.limit(limit).offset(offset).execute(),
-  ]);
-  return { total: Number(count.n), items: rows.map(toPackageSummary) };
+  const [total, rows] = await Promise.all([page.total ?? countPackages(ctx, filter), ordered.limit(limit).offset(offset).execute()]);
+  return { total, items: rows.map(toPackageSummary) };
+}
+
+/** How many package versions match the filter. */
+export async function countPackages(ctx: StoreContext, filter: PackageFilter = {}): Promise<number> {
+  const count = await filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(count.n);
 }
 
 /** Every version ever seen of one package in one (distribution, suite, architecture), newest first. */

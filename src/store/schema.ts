@@ -51,6 +51,8 @@ export interface SourcePackageTable {
   latest_result_id: number | null;
   /** Who maintains it ("Name <address>" as the archive says), when the sync tells; null otherwise. */
   maintainer: string | null;
+  /** The known-cause ids of the newest final result (JSON list), copied with latest_verdict. */
+  latest_issues: string | null;
 }
 
 /** What a rebuild of a source package version needs, besides its published artifacts (binary_packages). */

@@ -135,7 +135,14 @@ export const OverviewPage: FC<{ data: OverviewResponse }> = ({ data }) => {
 };
 
 export function overviewRoutes(app: App, deps: WebDeps): void {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => sendHtml(reply, await render(<OverviewPage data={await deps.overview.get()} />)));
+  // The page is rendered once per computed overview (the data is cached, so is its HTML).
+  const rendered = new WeakMap<OverviewResponse, Promise<string>>();
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+    const data = await deps.overview.get();
+    let html = rendered.get(data);
+    if (!html) rendered.set(data, (html = render(<OverviewPage data={data} />)));
+    return sendHtml(reply, await html);
+  });
 }
 
 export function overviewApi(app: App, deps: WebDeps): void {

@@ -178,8 +178,10 @@ export function listRoutes(app: App, deps: WebDeps): void {
     const q = parseListQuery(request.query as Record<string, unknown>);
     const page = Math.min(Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1), 1_000_000);
     const sort = (PACKAGE_SORTS as readonly string[]).includes(q.sort ?? '') ? (q.sort as PackageSort) : 'name';
+    const filter = filterOf(q);
+    const total = await deps.counts.get(JSON.stringify(filter), () => deps.store.countPackages(filter));
     const [list, distributions, architectures] = await Promise.all([
-      deps.store.listPackages(filterOf(q), { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, sort),
+      deps.store.listPackages(filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, total }, sort),
       deps.store.listDistributions(),
       deps.store.listArchitectures(),
     ]);

@@ -41,8 +41,60 @@ export class Cached<T> {
   }
 }
 
+/** Totals of list filters, kept for a while: counting 100 000 rows on every page turn is what a list costs most. */
+export class CountCache {
+  private readonly entries = new Map<string, { at: number; total: Promise<number> }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly max = 1000,
+  ) {}
+  get(key: string, count: () => Promise<number>): Promise<number> {
+    const t = this.now();
+    const hit = this.entries.get(key);
+    if (hit && t - hit.at < this.ttlMs) return hit.total;
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    const total = count();
+    total.catch(() => this.entries.delete(key));
+    this.entries.set(key, { at: t, total });
+    return total;
+  }
+}
+
 type Counts = OverviewResponse['groups'][number]['verdicts'];
 const emptyCounts = (): Counts => ({ BIT_IDENTICAL: 0, REPRODUCIBLE: 0, UNREPRODUCIBLE: 0, FTBFS: 0, ERROR: 0, UNKNOWN: 0 });
+
+type DailyRow = { distribution: string; verdict: Verdict; day: number; n: number };
+
+async function dailyQuery(store: Store, from: number, to: number): Promise<DailyRow[]> {
+  const rows = await dbOf(store)
+    .selectFrom('results as r')
+    .innerJoin('source_packages as s', 's.id', 'r.source_package_id')
+    .select(['s.distribution', 'r.verdict'])
+    .select(sql<number>`r.created_at / ${DAY}`.as('day'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('r.final', '=', 1)
+    .where('r.created_at', '>=', from)
+    .where('r.created_at', '<', to)
+    .groupBy(['s.distribution', sql`r.created_at / ${DAY}`, 'r.verdict'])
+    .execute();
+  return rows.map((r) => ({ distribution: r.distribution, verdict: r.verdict, day: Number(r.day), n: Number(r.n) }));
+}
+
+// Days before today do not change (results are never deleted or back-dated): counted once a day per store.
+const pastDays = new WeakMap<Store, { today: number; rows: Promise<DailyRow[]> }>();
+
+async function dailyCounts(store: Store, since: number, now: number): Promise<DailyRow[]> {
+  const today = Math.floor(now / DAY) * DAY;
+  let past = pastDays.get(store);
+  if (!past || past.today !== today) {
+    past = { today, rows: dailyQuery(store, since, today) };
+    pastDays.set(store, past);
+    past.rows.catch(() => pastDays.delete(store));
+  }
+  const [before, current] = await Promise.all([past.rows, dailyQuery(store, today, Number.MAX_SAFE_INTEGER)]);
+  return [...before, ...current];
+}
 
 export async function overview(store: Store, now: number): Promise<OverviewResponse> {
   const db = dbOf(store);
@@ -58,16 +110,7 @@ export async function overview(store: Store, now: number): Promise<OverviewRespo
       .where('j.status', 'in', ['queued', 'running'])
       .groupBy(['s.distribution', 's.suite', 's.architecture', 'j.status'])
       .execute(),
-    db
-      .selectFrom('results as r')
-      .innerJoin('source_packages as s', 's.id', 'r.source_package_id')
-      .select(['s.distribution', 'r.verdict'])
-      .select(sql<number>`r.created_at / ${DAY}`.as('day'))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('r.final', '=', 1)
-      .where('r.created_at', '>=', since)
-      .groupBy(['s.distribution', sql`r.created_at / ${DAY}`, 'r.verdict'])
-      .execute(),
+    dailyCounts(store, since, now),
   ]);
   const groups = new Map<string, OverviewResponse['groups'][number]>();
   const group = (distribution: string, suite: string, architecture: string) => {
@@ -106,19 +149,19 @@ export async function overview(store: Store, now: number): Promise<OverviewRespo
 /** Every detector with the number of in-archive package versions whose latest result names it, most found first. */
 export async function causeRanking(store: Store): Promise<CauseSummary[]> {
   const rows = await dbOf(store)
-    .selectFrom('source_packages as s')
-    .innerJoin('results as r', 'r.id', 's.latest_result_id')
-    .select('r.issues')
+    .selectFrom('source_packages')
+    .select('latest_issues')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('s.left_archive_at', 'is', null)
-    .where('r.issues', '!=', '[]')
-    .groupBy('r.issues')
+    .where('left_archive_at', 'is', null)
+    .where('latest_issues', 'is not', null)
+    .where('latest_issues', '!=', '[]')
+    .groupBy('latest_issues')
     .execute();
   const found = new Map<string, number>();
   for (const r of rows) {
     let ids: unknown;
     try {
-      ids = JSON.parse(r.issues);
+      ids = JSON.parse(r.latest_issues ?? '[]');
     } catch {
       continue;
     }
