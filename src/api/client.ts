@@ -5,6 +5,11 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type {
   AddWorkerResponse,
+  CauseDetail,
+  CauseList,
+  FeedEventList,
+  FeedEventQuery,
+  OverviewResponse,
   BlobStored,
   ClaimedJob,
   HeartbeatRequest,
@@ -131,6 +136,21 @@ export class ReproveClient {
   /** A stored blob (log, report, artifact, build input), decompressed. */
   async blob(sha256: string): Promise<Response> {
     return this.request<Response>('GET', `/api/v1/blobs/${sha256}`, undefined, undefined, { raw: true, timeoutMs: null });
+  }
+  /** The website's overview: counts per distribution, suite and architecture, and the daily history. */
+  overview(): Promise<OverviewResponse> {
+    return this.request('GET', '/api/v1/overview');
+  }
+  /** The known causes, ranked by the packages they are found in. */
+  causes(): Promise<CauseList> {
+    return this.request('GET', '/api/v1/causes');
+  }
+  cause(id: string, query: { limit?: number; offset?: number } = {}): Promise<CauseDetail> {
+    return this.request('GET', `/api/v1/causes/${encodeURIComponent(id)}`, undefined, query);
+  }
+  /** Regressions (reproduced before, not now) and fixes, newest first. */
+  events(query: FeedEventQuery = {}): Promise<FeedEventList> {
+    return this.request('GET', '/api/v1/events', undefined, query as Query);
   }
   rebuilderdList(query: { distro?: string; suite?: string; architecture?: string; name?: string; status?: 'GOOD' | 'BAD' | 'UNKWN' } = {}): Promise<RebuilderdPackage[]> {
     return this.request('GET', '/api/v0/pkgs/list', undefined, query);

@@ -45,6 +45,7 @@ export const PackageSummary = Type.Object(
     resultId: Nullable(Type.Integer()),
     firstSeenAt: Time,
     lastSeenAt: Time,
+    maintainer: Type.Optional(Nullable(Type.String({ description: 'who maintains it, as the sync said' }))),
   },
   { $id: 'PackageSummary' },
 );
@@ -57,6 +58,9 @@ export const PackageQuery = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 255, description: 'substring of the name' })),
   verdict: Type.Optional(Type.String({ maxLength: 32, description: 'a verdict, or UNKNOWN for none yet' })),
   inArchive: Type.Optional(Type.Boolean()),
+  cause: Type.Optional(Type.String({ maxLength: 128, description: 'a known-cause id named by the latest result' })),
+  maintainer: Type.Optional(Type.String({ maxLength: 512, description: 'the maintainer, exactly as synced' })),
+  sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('-name'), Type.Literal('recent'), Type.Literal('verdict')], { description: 'order (default name)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 });
@@ -104,6 +108,7 @@ export const SyncPackage = Type.Object({
   buildinfo: Type.Optional(Type.Object({ url: Url, sha256: Sha256 })),
   artifacts: Type.Array(ArtifactRef, { maxItems: 10_000 }),
   minMemoryMb: Type.Optional(Type.Integer({ minimum: 0 })),
+  maintainer: Type.Optional(Type.String({ maxLength: 512, description: '"Name <address>": mailed on a regression or a fix, and a feed of its own' })),
 });
 export type SyncPackage = Static<typeof SyncPackage>;
 
@@ -298,3 +303,76 @@ export const RebuilderdPackage = Type.Object({
   has_attestation: Type.Boolean(),
 });
 export type RebuilderdPackage = Static<typeof RebuilderdPackage>;
+
+// ---- website (each page's data as JSON)
+
+const VerdictCounts = Type.Object({
+  BIT_IDENTICAL: Type.Integer(),
+  IDENTICAL_EXCEPT_SIGNATURE: Type.Integer(),
+  REPRODUCIBLE: Type.Integer(),
+  UNREPRODUCIBLE: Type.Integer(),
+  FTBFS: Type.Integer(),
+  ERROR: Type.Integer(),
+  UNKNOWN: Type.Integer({ description: 'no final result yet' }),
+});
+
+export const OverviewResponse = Type.Object(
+  {
+    generatedAt: Time,
+    groups: Type.Array(
+      Type.Object({
+        distribution: Type.String(),
+        suite: Type.String(),
+        architecture: Type.String(),
+        packages: Type.Integer({ description: 'versions in the archive' }),
+        verdicts: VerdictCounts,
+        queued: Type.Integer({ description: 'jobs waiting' }),
+        running: Type.Integer(),
+      }),
+    ),
+    history: Type.Array(
+      Type.Object({
+        distribution: Type.String(),
+        day: Type.String({ description: 'YYYY-MM-DD, UTC' }),
+        results: Type.Integer({ description: 'final results of the day' }),
+        reproducible: Type.Integer({ description: 'of which BIT_IDENTICAL, IDENTICAL_EXCEPT_SIGNATURE or REPRODUCIBLE' }),
+      }),
+      { description: 'the last 90 days' },
+    ),
+  },
+  { $id: 'Overview' },
+);
+export type OverviewResponse = Static<typeof OverviewResponse>;
+
+export const CauseSummary = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  fix: Type.String(),
+  packages: Type.Integer({ description: 'package versions in the archive whose latest result names it' }),
+});
+export type CauseSummary = Static<typeof CauseSummary>;
+export const CauseList = Type.Array(CauseSummary, { $id: 'CauseList' });
+export type CauseList = Static<typeof CauseList>;
+export const CauseDetail = Type.Object({ cause: CauseSummary, packages: PackageList });
+export type CauseDetail = Static<typeof CauseDetail>;
+
+export const FeedEvent = Type.Object({
+  kind: Type.Union([Type.Literal('regression'), Type.Literal('fix')]),
+  resultId: Type.Integer(),
+  previousResultId: Type.Integer(),
+  package: PackageSummary,
+  verdict: Type.String(),
+  previousVerdict: Type.String(),
+  previousVersion: Type.String(),
+  at: Time,
+});
+export type FeedEvent = Static<typeof FeedEvent>;
+export const FeedEventQuery = Type.Object({
+  kind: Type.Optional(Type.Union([Type.Literal('regression'), Type.Literal('fix')])),
+  distribution: Type.Optional(Type.String({ maxLength: 64 })),
+  maintainer: Type.Optional(Type.String({ maxLength: 512 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+export type FeedEventQuery = Static<typeof FeedEventQuery>;
+export const FeedEventList = Type.Array(FeedEvent, { $id: 'FeedEventList' });
+export type FeedEventList = Static<typeof FeedEventList>;

@@ -60,6 +60,7 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const daemon = await startDaemon(config, { signal: stop.signal });
   process.stdout.write(`reprove: serving the API at ${daemon.url}/api/v1 (${daemon.store.dialect}, data in ${config.dataDir})\n`);
+  process.stdout.write(`reprove: the website is at ${daemon.url}/\n`);
   await daemon.closed;
   process.stdout.write('reprove: stopped\n');
   return 0;

@@ -112,6 +112,7 @@ export async function runStart(args: string[]): Promise<number> {
   const config = { ...loaded, retry: loaded.retry ?? { ftbfs: soon, unreproducible: soon, infrastructure: soon } };
   const daemon = await startDaemon(config, { signal: stop.signal, log: (line) => process.stderr.write(`${line}\n`) });
   log(`reprove: the daemon is up at ${daemon.url} (API: ${daemon.url}/api/v1/status, OpenAPI: ${daemon.url}/api/v1/openapi.json), data in ${config.dataDir}`);
+  log(`reprove: the website is at ${daemon.url}/ (packages: ${daemon.url}/packages, known causes: ${daemon.url}/causes)`);
   const admin = new ReproveClient(daemon.url, { token: daemon.adminToken });
 
   const examples = values.examples ?? 'examples/out/distribution.json';

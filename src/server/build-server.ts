@@ -21,6 +21,7 @@ import { resultRoutes } from './results.js';
 import { statusRoutes } from './status.js';
 import { workerProtocolRoutes } from './worker-protocol.js';
 import { workerRoutes } from './workers.js';
+import { installSecurityHeaders, type WebOptions, webApiRoutes, webDeps, webRoutes } from './web/plugin.js';
 
 export interface ServerConfig {
   store: Store;
@@ -38,6 +39,8 @@ export interface ServerConfig {
   logger?: FastifyServerOptions['logger'];
   /** The clock, milliseconds (tests pass their own). */
   now?: (() => number) | undefined;
+  /** The website's settings (public URL, unsubscribe key, cache time). */
+  web?: WebOptions | undefined;
 }
 
 export const API_VERSION = '1.0.0';
@@ -64,6 +67,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
   const coercingAjv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
+  installSecurityHeaders(app);
 
   // Uploads: the raw request stream goes to the handler, which streams it into the blob store.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload as Readable));
@@ -79,6 +83,9 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     const routes: App = instance.withTypeProvider<TypeBoxTypeProvider>();
     for (const add of [statusRoutes, packageRoutes, resultRoutes, queueRoutes, workerRoutes, workerProtocolRoutes, blobRoutes, rebuilderdRoutes, metricsRoutes]) add(routes, deps);
     routes.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => instance.swagger());
+    const web = webDeps(deps, config.web);
+    webApiRoutes(routes, web);
+    webRoutes(routes, web);
   });
   return app;
 }

@@ -36,6 +36,18 @@ export const ConfigFile = Type.Object(
     syncLimitBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     retry: Type.Optional(Type.Object({ ftbfs: Type.Optional(RetryFile), unreproducible: Type.Optional(RetryFile), infrastructure: Type.Optional(RetryFile) }, { additionalProperties: false })),
     log: Type.Optional(Type.Boolean({ description: 'log every request to standard error' })),
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://', description: "the website's public URL, for feeds and mail" })),
+    mail: Type.Optional(
+      Type.Object(
+        {
+          smtp: Type.String({ pattern: '^smtps?://', description: 'smtp://host:port of the relay' }),
+          from: Type.String({ minLength: 3 }),
+          digestMinutes: Type.Optional(Type.Number({ minimum: 0, description: '0: one mail per event' })),
+          perHour: Type.Optional(Type.Integer({ minimum: 1, description: 'most mails per address per hour (default 4)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -58,6 +70,10 @@ export interface DaemonConfig {
   syncLimitBytes: number | undefined;
   retry: Partial<Record<FailureClass, Partial<RetryPolicy>>> | undefined;
   log: boolean;
+  /** The website's public URL (feeds, mail links). */
+  publicUrl: string | undefined;
+  /** Mail to maintainers on regressions and fixes; off when unset. */
+  mail: { smtp: string; from: string; digestMs: number; perHour: number } | undefined;
 }
 
 export function parseListen(value: string, from: string): { host: string; port: number } {
@@ -126,5 +142,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     syncLimitBytes: file.syncLimitBytes,
     retry,
     log: file.log ?? false,
+    publicUrl: file.publicUrl,
+    mail: file.mail ? { smtp: file.mail.smtp, from: file.mail.from, digestMs: Math.round((file.mail.digestMinutes ?? 0) * 60_000), perHour: file.mail.perHour ?? 4 } : undefined,
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type Store } from '../store/index.js';
 import { buildServer } from './build-server.js';
+import { Notifier } from './web/mail.js';
 import type { DaemonConfig } from './config.js';
 
 export interface Daemon {
@@ -37,6 +38,20 @@ export function adminTokenOf(config: Pick<DaemonConfig, 'adminToken' | 'dataDir'
   const token = `rpa_${randomBytes(32).toString('base64url')}`;
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { token, generated: true };
+}
+
+/** The key of the website's unsubscribe links, kept in <data>/web-secret (mode 0600) so links outlive a restart. */
+export function webSecretOf(dataDir: string): string {
+  const file = join(dataDir, 'web-secret');
+  try {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+  } catch {
+    // none yet
+  }
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** Removes temporary upload files no one has written for `staleMs` (a daemon killed mid-upload leaves them). */
@@ -82,7 +97,7 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
   const blobDir = config.blobDir ?? join(config.dataDir, 'blobs');
   let app: FastifyInstance;
   try {
-    app = buildServer({ store, adminToken, uploadLimitBytes: config.uploadLimitBytes, syncLimitBytes: config.syncLimitBytes, logger: config.log });
+    app = buildServer({ store, adminToken, uploadLimitBytes: config.uploadLimitBytes, syncLimitBytes: config.syncLimitBytes, logger: config.log, web: { publicUrl: config.publicUrl, unsubscribeSecret: webSecretOf(config.dataDir) } });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await store.close();
@@ -114,6 +129,23 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
   const expireTimer = setInterval(() => void expire(), config.expireIntervalMs);
   const sweepTimer = setInterval(() => void sweep(), Math.min(60_000, Math.max(1000, config.uploadStaleMs)));
 
+  // Mail to maintainers on regressions and fixes, when configured.
+  let notifier: Notifier | undefined;
+  let mailTimer: NodeJS.Timeout | undefined;
+  if (config.mail) {
+    notifier = new Notifier(store, { transport: config.mail.smtp, from: config.mail.from, publicUrl: config.publicUrl ?? url, unsubscribeSecret: webSecretOf(config.dataDir), digestMs: config.mail.digestMs, perHour: config.mail.perHour });
+    await notifier.start();
+    let mailing = false;
+    mailTimer = setInterval(() => {
+      if (mailing) return;
+      mailing = true;
+      notifier!
+        .tick()
+        .catch((e: Error) => log(`reprove: cannot mail maintainers: ${e.message}`))
+        .finally(() => (mailing = false));
+    }, 30_000);
+  }
+
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((r) => (markClosed = r));
@@ -121,6 +153,8 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
     closing ??= (async () => {
       clearInterval(expireTimer);
       clearInterval(sweepTimer);
+      if (mailTimer) clearInterval(mailTimer);
+      notifier?.close();
       try {
         await app.close();
         while (expiring) await new Promise((r) => setTimeout(r, 10));

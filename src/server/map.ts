@@ -17,6 +17,7 @@ export function packageSummary(p: PackageSummary): api.PackageSummary {
     resultId: p.latestResultId,
     firstSeenAt: Number(p.firstSeenAt),
     lastSeenAt: Number(p.lastSeenAt),
+    maintainer: p.maintainer,
   };
 }
 

@@ -15,10 +15,12 @@ export function packageRoutes(app: App, { store, auth, syncLimitBytes }: RouteDe
       name: q.name,
       verdict: q.verdict === undefined ? undefined : q.verdict === 'UNKNOWN' ? 'none' : (q.verdict as Verdict),
       archive: q.inArchive === undefined ? 'in' : q.inArchive ? 'in' : 'left',
+      issue: q.cause,
+      maintainer: q.maintainer,
     };
     const limit = q.limit ?? 100;
     const offset = q.offset ?? 0;
-    const page = await store.listPackages(filter, { limit, offset });
+    const page = await store.listPackages(filter, { limit, offset }, q.sort);
     return { total: page.total, limit, offset, items: page.items.map(packageSummary) };
   });
 
@@ -52,6 +54,7 @@ export function packageRoutes(app: App, { store, auth, syncLimitBytes }: RouteDe
           buildinfoUrl: p.buildinfo?.url,
           buildinfoSha256: p.buildinfo?.sha256,
           minMemoryMb: p.minMemoryMb,
+          maintainer: p.maintainer,
           artifacts: p.artifacts.map((a) => ({ name: a.name, url: a.url, sha256: a.sha256, size: a.size })),
         })),
       });

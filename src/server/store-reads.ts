@@ -10,7 +10,7 @@ import type { StoreContext } from '../store/context.js';
 import type { Store, Verdict } from '../store/index.js';
 import type { Database } from '../store/schema.js';
 
-function dbOf(store: Store): Kysely<Database> {
+export function dbOf(store: Store): Kysely<Database> {
   return (store as unknown as { ctx: StoreContext }).ctx.h.db;
 }
 

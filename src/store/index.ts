@@ -20,7 +20,8 @@ export type { RetryPolicy, QueueConfig } from './context.js';
 export type { PutOptions, StoredBlob, StoredLog } from './blobs.js';
 export { BlobStore } from './blobs.js';
 export type { LogCapOptions } from './log-cap.js';
-export type { ArtifactInput, PackageInput, SyncInput, SyncSummary, PackageSummary, ArtifactInfo, BuildInputInfo, PackageFilter, Page, PackageCount } from './packages.js';
+export type { ArtifactInput, PackageInput, SyncInput, SyncSummary, PackageSummary, ArtifactInfo, BuildInputInfo, PackageFilter, Page, PackageCount, PackageSort } from './packages.js';
+export { PACKAGE_SORTS } from './packages.js';
 export type { JobInfo, ClaimedJob, HeartbeatAnswer, ReportInput, ResultInfo, ReportOutcome, ExpiredLease, AttemptInfo, PushInput, QueueFilter } from './queue.js';
 export type { WorkerTags, WorkerInfo, WorkerStatusUpdate } from './workers.js';
 export { VERDICTS, FAILURE_CLASSES, JOB_STATUSES, type Verdict, type FailureClass, type JobStatus } from './schema.js';
@@ -100,8 +101,11 @@ export class Store {
   syncPackages(input: packages.SyncInput): Promise<packages.SyncSummary> {
     return packages.syncPackages(this.ctx, input);
   }
-  listPackages(filter?: packages.PackageFilter, page?: packages.Page): Promise<{ total: number; items: packages.PackageSummary[] }> {
-    return packages.listPackages(this.ctx, filter, page);
+  listPackages(filter?: packages.PackageFilter, page?: packages.Page, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[] }> {
+    return packages.listPackages(this.ctx, filter, page, sort);
+  }
+  countPackages(filter?: packages.PackageFilter): Promise<number> {
+    return packages.countPackages(this.ctx, filter);
   }
   packageHistory(distribution: string, suite: string, architecture: string, name: string): Promise<packages.PackageSummary[]> {
     return packages.packageHistory(this.ctx, distribution, suite, architecture, name);

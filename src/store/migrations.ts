@@ -170,6 +170,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('results').addColumn('environment', 'text').execute();
       },
     },
+    // The website: who maintains a package (fed by sync, for mail, feeds and the list's filter),
+    // the addresses that unsubscribed from mail, and the daily history of final results.
+    '0003_website': {
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema.alterTable('source_packages').addColumn('maintainer', 'text').execute();
+        await db.schema.alterTable('source_packages').addColumn('latest_issues', 'text').execute();
+        await sql`update source_packages set latest_issues = (select r.issues from results r where r.id = source_packages.latest_result_id) where latest_result_id is not null`.execute(db);
+        await db.schema.createIndex('source_packages_maintainer').on('source_packages').columns(['maintainer', 'name']).execute();
+        await db.schema.createIndex('results_final_created').on('results').columns(['final', 'created_at', 'source_package_id']).execute();
+        await db.schema
+          .createTable('mail_unsubscribes')
+          .addColumn('address', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

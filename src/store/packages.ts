@@ -9,7 +9,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import { type StoreContext, canonicalJson, chunks, parseJson } from './context.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { type Database, VERDICTS, type Verdict } from './schema.js';
-import { identifier, integer, json, location, packageName, packageVersion, sha256Hex } from './validate.js';
+import { identifier, integer, json, location, packageName, packageVersion, sha256Hex, text } from './validate.js';
 
 /** A published artifact (binary package) of a source package version. */
 export interface ArtifactInput {
@@ -35,6 +35,8 @@ export interface PackageInput {
   /** Memory a rebuild needs, in MiB: only workers with at least this much get it (rebuilderd #126). */
   minMemoryMb?: number | null | undefined;
   artifacts?: readonly ArtifactInput[] | undefined;
+  /** Who maintains it ("Name <address>"), for the website's mail and feeds. */
+  maintainer?: string | null | undefined;
 }
 
 export interface SyncInput {
@@ -76,6 +78,7 @@ export interface PackageSummary {
   leftArchiveAt: number | null;
   latestVerdict: Verdict | null;
   latestResultId: number | null;
+  maintainer: string | null;
 }
 
 export interface ArtifactInfo {
@@ -106,12 +109,22 @@ export interface PackageFilter {
   verdict?: Verdict | 'none' | undefined;
   /** Which versions: those listed now (default), those that left, or all. */
   archive?: 'in' | 'left' | 'all' | undefined;
+  /** A known-cause id its latest result names. */
+  issue?: string | undefined;
+  /** Its maintainer, exactly as synced. */
+  maintainer?: string | undefined;
 }
+
+/** Orders of the package list: by name (default), name descending, most recently seen first, by verdict. */
+export const PACKAGE_SORTS = ['name', '-name', 'recent', 'verdict'] as const;
+export type PackageSort = (typeof PACKAGE_SORTS)[number];
 
 export interface Page {
   /** At most 1000 (default 100). */
   limit?: number | undefined;
   offset?: number | undefined;
+  /** The total when the caller knows it already (a cached count): the count query is skipped. */
+  total?: number | undefined;
 }
 
 export interface PackageCount {
@@ -131,6 +144,7 @@ interface ValidPackage {
   buildinfoSha256: string | null;
   minMemoryMb: number | null;
   artifacts: ArtifactInfo[];
+  maintainer: string | null;
   inputHash: string;
 }
 
@@ -159,7 +173,8 @@ function validatePackage(p: PackageInput, architecture: string): ValidPackage {
     artifacts,
   };
   const inputHash = createHash('sha256').update(canonicalJson({ ...valid, name: undefined, version: undefined })).digest('hex');
-  return { ...valid, inputHash };
+  const maintainer = p.maintainer === undefined || p.maintainer === null || p.maintainer === '' ? null : text(`maintainer of ${where}`, p.maintainer, 512);
+  return { ...valid, maintainer, inputHash };
 }
 
 const key = (name: string, version: string): string => `${name}\u0000${version}`;
@@ -247,7 +262,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     const existing = await trx
       .selectFrom('source_packages as s')
       .leftJoin('build_inputs as b', 'b.source_package_id', 's.id')
-      .select(['s.id', 's.name', 's.version', 's.left_archive_at', 'b.input_hash'])
+      .select(['s.id', 's.name', 's.version', 's.left_archive_at', 's.maintainer', 'b.input_hash'])
       .where('s.distribution', '=', distribution)
       .where('s.suite', '=', suite)
       .where('s.architecture', '=', architecture)
@@ -258,6 +273,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     const seenIds: number[] = [];
     const returned: { id: number; p: ValidPackage }[] = [];
     const changed: { id: number; p: ValidPackage }[] = [];
+    const maintainers: { id: number; maintainer: string | null }[] = [];
     for (const [k, p] of listed) {
       const row = known.get(k);
       if (!row) {
@@ -267,6 +283,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
       seenIds.push(row.id);
       if (row.left_archive_at !== null) returned.push({ id: row.id, p });
       if (row.input_hash !== p.inputHash) changed.push({ id: row.id, p });
+      if (row.maintainer !== p.maintainer) maintainers.push({ id: row.id, maintainer: p.maintainer });
     }
     const leftIds = existing.filter((r) => r.left_archive_at === null && !listed.has(key(r.name, r.version))).map((r) => r.id);
 
@@ -275,7 +292,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     for (const part of chunks(fresh, 200)) {
       const ids = await trx
         .insertInto('source_packages')
-        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null })))
+        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null, latest_issues: null, maintainer: p.maintainer })))
         .returning(['id', 'name', 'version'])
         .execute();
       for (const r of ids) added.push({ id: r.id, p: listed.get(key(r.name, r.version))! });
@@ -285,6 +302,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     // Known versions: still listed, back in the archive, or with a new build input.
     for (const part of chunks(seenIds)) await trx.updateTable('source_packages').set({ last_seen_at: now, left_archive_at: null }).where('id', 'in', part).execute();
     await writeInputs(trx, changed, true);
+    for (const { id, maintainer } of maintainers) await trx.updateTable('source_packages').set({ maintainer }).where('id', '=', id).execute();
     for (const { id, p } of changed) {
       await trx.updateTable('jobs').set({ backend: p.backend, min_memory_mb: p.minMemoryMb, updated_at: now }).where('source_package_id', '=', id).where('status', '=', 'queued').execute();
     }
@@ -336,6 +354,7 @@ export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
     leftArchiveAt: r.left_archive_at,
     latestVerdict: r.latest_verdict,
     latestResultId: r.latest_result_id,
+    maintainer: r.maintainer ?? null,
   };
 }
 
@@ -354,6 +373,12 @@ function filtered(db: Kysely<Database>, f: PackageFilter) {
     else if ((VERDICTS as readonly string[]).includes(f.verdict)) q = q.where('latest_verdict', '=', f.verdict);
     else throw new InvalidInputError(`Cannot filter packages: ${JSON.stringify(f.verdict)} is not a verdict`);
   }
+  if (f.issue !== undefined && f.issue !== '') {
+    const issue = identifier('known-cause id', f.issue, 128);
+    const pattern = `%${JSON.stringify(issue).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where(sql<boolean>`latest_issues like ${pattern} escape '\\'`);
+  }
+  if (f.maintainer !== undefined && f.maintainer !== '') q = q.where('maintainer', '=', text('maintainer', f.maintainer, 512));
   const archive = f.archive ?? 'in';
   if (archive === 'in') q = q.where('left_archive_at', 'is', null);
   else if (archive === 'left') q = q.where('left_archive_at', 'is not', null);
@@ -368,14 +393,27 @@ export function pageOf(page: Page): { limit: number; offset: number } {
   };
 }
 
-/** Package versions matching the filter, by name then version age, with the total for paging. */
-export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page = {}): Promise<{ total: number; items: PackageSummary[] }> {
+/** Package versions matching the filter, by name then version age (or another order), with the total for paging. */
+export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page = {}, sort: PackageSort = 'name'): Promise<{ total: number; items: PackageSummary[] }> {
   const { limit, offset } = pageOf(page);
-  const [count, rows] = await Promise.all([
-    filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    filtered(ctx.h.db, filter).selectAll().orderBy('name').orderBy('id').limit(limit).offset(offset).execute(),
-  ]);
-  return { total: Number(count.n), items: rows.map(toPackageSummary) };
+  if (!(PACKAGE_SORTS as readonly string[]).includes(sort)) throw new InvalidInputError(`Cannot list packages: ${JSON.stringify(sort)} is not an order (${PACKAGE_SORTS.join(', ')})`);
+  const base = filtered(ctx.h.db, filter).selectAll();
+  const ordered =
+    sort === 'name'
+      ? base.orderBy('name').orderBy('id')
+      : sort === '-name'
+        ? base.orderBy('name', 'desc').orderBy('id', 'desc')
+        : sort === 'recent'
+          ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
+          : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
+  const [total, rows] = await Promise.all([page.total ?? countPackages(ctx, filter), ordered.limit(limit).offset(offset).execute()]);
+  return { total, items: rows.map(toPackageSummary) };
+}
+
+/** How many package versions match the filter. */
+export async function countPackages(ctx: StoreContext, filter: PackageFilter = {}): Promise<number> {
+  const count = await filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(count.n);
 }
 
 /** Every version ever seen of one package in one (distribution, suite, architecture), newest first. */

@@ -475,7 +475,8 @@ async function finishJob(trx: Kysely<Database>, job: JobRow, result: Selectable<
     .set({ status: 'done', result_id: result.id, lease_token: null, lease_expires_at: null, updated_at: now, ...counters })
     .where('id', '=', job.id)
     .execute();
-  await trx.updateTable('source_packages').set({ latest_verdict: result.verdict, latest_result_id: result.id }).where('id', '=', job.source_package_id).execute();
+  // The newest final result's known causes beside its verdict: the list's cause filter reads no results.
+  await trx.updateTable('source_packages').set({ latest_verdict: result.verdict, latest_result_id: result.id, latest_issues: result.issues }).where('id', '=', job.source_package_id).execute();
 }
 
 /**

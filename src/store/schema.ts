@@ -49,6 +49,10 @@ export interface SourcePackageTable {
   /** The verdict and id of the newest final result, for listing and filtering without a join. */
   latest_verdict: Verdict | null;
   latest_result_id: number | null;
+  /** Who maintains it ("Name <address>" as the archive says), when the sync tells; null otherwise. */
+  maintainer: string | null;
+  /** The known-cause ids of the newest final result (JSON list), copied with latest_verdict. */
+  latest_issues: string | null;
 }
 
 /** What a rebuild of a source package version needs, besides its published artifacts (binary_packages). */
@@ -156,6 +160,12 @@ export interface WorkerTable {
   created_at: number;
 }
 
+/** An address that asked for no more mail from the website's notifier. */
+export interface MailUnsubscribeTable {
+  address: string;
+  created_at: number;
+}
+
 export interface Database {
   distributions: DistributionTable;
   suites: SuiteTable;
@@ -167,6 +177,7 @@ export interface Database {
   build_attempts: BuildAttemptTable;
   results: ResultTable;
   workers: WorkerTable;
+  mail_unsubscribes: MailUnsubscribeTable;
 }
 
 /** A count as returned by either dialect (numbers here; kept wide for aggregate expressions). */
