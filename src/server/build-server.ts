@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SourceRunner } from '../rebuild/sources/runner.js';
 import type { Store } from '../store/index.js';
 import { Auth } from './auth.js';
 import { blobRoutes } from './blobs.js';
@@ -17,6 +18,7 @@ import { packageRoutes } from './packages.js';
 import { queueRoutes } from './queue.js';
 import { rebuilderdRoutes } from './rebuilderd.js';
 import { resultRoutes } from './results.js';
+import { sourceRoutes } from './sources.js';
 import { statusRoutes } from './status.js';
 import { workerProtocolRoutes } from './worker-protocol.js';
 import { workerRoutes } from './workers.js';
@@ -37,6 +39,8 @@ export interface ServerConfig {
   logger?: FastifyServerOptions['logger'];
   /** The clock, milliseconds (tests pass their own). */
   now?: (() => number) | undefined;
+  /** The configured sources (list, sync on demand, webhooks). */
+  sources?: SourceRunner | undefined;
 }
 
 export const API_VERSION = '1.0.0';
@@ -50,6 +54,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     syncLimitBytes: config.syncLimitBytes ?? 512 * 1024 ** 2,
     onlineMs: config.onlineMs ?? config.store.queueConfig.leaseMs,
     now,
+    sources: config.sources,
   };
   const app = Fastify({
     logger: config.logger ?? false,
@@ -71,7 +76,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   });
   void app.register(async (instance) => {
     const routes: App = instance.withTypeProvider<TypeBoxTypeProvider>();
-    for (const add of [statusRoutes, packageRoutes, resultRoutes, queueRoutes, workerRoutes, workerProtocolRoutes, blobRoutes, rebuilderdRoutes, metricsRoutes]) add(routes, deps);
+    for (const add of [statusRoutes, packageRoutes, resultRoutes, queueRoutes, workerRoutes, workerProtocolRoutes, blobRoutes, rebuilderdRoutes, metricsRoutes, sourceRoutes]) add(routes, deps);
     routes.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => instance.swagger());
   });
   return app;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { SourceConfig } from '../rebuild/sources/source.js';
 import type { FailureClass, RetryPolicy } from '../store/index.js';
 
 export class ConfigError extends Error {
@@ -36,6 +37,22 @@ export const ConfigFile = Type.Object(
     syncLimitBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     retry: Type.Optional(Type.Object({ ftbfs: Type.Optional(RetryFile), unreproducible: Type.Optional(RetryFile), infrastructure: Type.Optional(RetryFile) }, { additionalProperties: false })),
     log: Type.Optional(Type.Boolean({ description: 'log every request to standard error' })),
+    sources: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+            kind: Type.String({ minLength: 1, maxLength: 64 }),
+            distribution: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9+._~:@-]*$' }),
+            suite: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9+._~:@-]*$' }),
+            architecture: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]*$' }),
+            intervalSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+          },
+          { additionalProperties: true, description: "a source and its kind's options (see README, Sources)" },
+        ),
+        { maxItems: 1000 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -58,6 +75,8 @@ export interface DaemonConfig {
   syncLimitBytes: number | undefined;
   retry: Partial<Record<FailureClass, Partial<RetryPolicy>>> | undefined;
   log: boolean;
+  /** Package sources the daemon runs (config file key `sources`). */
+  sources: SourceConfig[];
 }
 
 export function parseListen(value: string, from: string): { host: string; port: number } {
@@ -126,5 +145,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     syncLimitBytes: file.syncLimitBytes,
     retry,
     log: file.log ?? false,
+    sources: (file.sources ?? []) as SourceConfig[],
   };
 }
