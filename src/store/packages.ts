@@ -456,3 +456,19 @@ export async function listDistributions(ctx: StoreContext): Promise<{ distributi
 export async function listArchitectures(ctx: StoreContext): Promise<string[]> {
   return (await ctx.h.db.selectFrom('architectures').select('name').orderBy('name').execute()).map((r) => r.name);
 }
+
+/** The build-info reference of every listed version in a (distribution, suite, architecture), by `name\0version`: what a source need not fetch again. */
+export async function knownBuildinfo(ctx: StoreContext, distribution: string, suite: string, architecture: string): Promise<Map<string, { url: string; sha256: string }>> {
+  const rows = await ctx.h.db
+    .selectFrom('source_packages as s')
+    .innerJoin('build_inputs as b', 'b.source_package_id', 's.id')
+    .select(['s.name', 's.version', 'b.buildinfo_url', 'b.buildinfo_sha256'])
+    .where('s.distribution', '=', identifier('distribution', distribution))
+    .where('s.suite', '=', identifier('suite', suite))
+    .where('s.architecture', '=', identifier('architecture', architecture))
+    .where('b.buildinfo_url', 'is not', null)
+    .execute();
+  const out = new Map<string, { url: string; sha256: string }>();
+  for (const r of rows) if (r.buildinfo_url && r.buildinfo_sha256) out.set(key(r.name, r.version), { url: r.buildinfo_url, sha256: r.buildinfo_sha256 });
+  return out;
+}

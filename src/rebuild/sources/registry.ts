@@ -2,6 +2,7 @@
 // name one of these kinds, and the daemon builds each with its options. Adding a
 // distribution's source is one file in this directory and one line here.
 import { archRepoSource } from './arch-repo.js';
+import { debianArchiveSource } from './debian-archive.js';
 import { webhookSource } from './webhook.js';
 import { type Source, type SourceConfig, SourceError } from './source.js';
 
@@ -9,6 +10,7 @@ export type SourceFactory = (config: SourceConfig) => Source;
 
 export const SOURCE_KINDS: Record<string, SourceFactory> = {
   'arch-repo': archRepoSource,
+  'debian-archive': debianArchiveSource,
   webhook: webhookSource,
 };
 
