@@ -3,6 +3,7 @@
 // distribution's source is one file in this directory and one line here.
 import { archRepoSource } from './arch-repo.js';
 import { debianArchiveSource } from './debian-archive.js';
+import { fedoraKojiSource } from './fedora-koji.js';
 import { webhookSource } from './webhook.js';
 import { type Source, type SourceConfig, SourceError } from './source.js';
 
@@ -11,6 +12,7 @@ export type SourceFactory = (config: SourceConfig) => Source;
 export const SOURCE_KINDS: Record<string, SourceFactory> = {
   'arch-repo': archRepoSource,
   'debian-archive': debianArchiveSource,
+  'fedora-koji': fedoraKojiSource,
   webhook: webhookSource,
 };
 
