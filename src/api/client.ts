@@ -24,7 +24,11 @@ import type {
   ReportRequest,
   ReportResponse,
   ResultDetail,
+  SourceInfo,
+  SourceSyncOutcome,
   StatusResponse,
+  SubmitRequest,
+  SubmitResponse,
   SyncRequest,
   SyncResponse,
   WorkerInfo,
@@ -168,6 +172,18 @@ export class ReproveClient {
   }
   drop(jobId: number): Promise<{ jobId: number }> {
     return this.request('POST', '/api/v1/queue/drop', { jobId });
+  }
+  /** The configured sources and their last sync. */
+  sources(): Promise<SourceInfo[]> {
+    return this.request('GET', '/api/v1/sources');
+  }
+  /** Runs one sync (or catch-up) of a source now and answers its figures. */
+  syncSource(name: string): Promise<SourceSyncOutcome> {
+    return this.request('POST', `/api/v1/sources/${encodeURIComponent(name)}/sync`, {}, undefined, { timeoutMs: 1_800_000 });
+  }
+  /** Adds builds (nothing else leaves the archive) and queues the new ones. */
+  submit(request: SubmitRequest): Promise<SubmitResponse> {
+    return this.request('POST', '/api/v1/submit', request);
   }
   addWorker(name: string): Promise<AddWorkerResponse> {
     return this.request('POST', '/api/v1/workers', { name });

@@ -376,3 +376,51 @@ export const FeedEventQuery = Type.Object({
 export type FeedEventQuery = Static<typeof FeedEventQuery>;
 export const FeedEventList = Type.Array(FeedEvent, { $id: 'FeedEventList' });
 export type FeedEventList = Static<typeof FeedEventList>;
+// ---- sources
+
+export const SourceSyncOutcome = Type.Object({
+  packages: Type.Integer(),
+  skipped: Type.Integer({ description: 'entries refused as malformed or hostile, each logged with its name' }),
+  added: Type.Integer(),
+  leftArchive: Type.Integer(),
+  queued: Type.Integer(),
+  ms: Type.Integer(),
+});
+export type SourceSyncOutcome = Static<typeof SourceSyncOutcome>;
+
+export const SourceInfo = Type.Object(
+  {
+    name: Type.String(),
+    kind: Type.String(),
+    distribution: Type.String(),
+    suite: Type.String(),
+    architecture: Type.String(),
+    intervalSeconds: Type.Number(),
+    listening: Type.Boolean({ description: 'a listener (fedora-messaging) connected or trying to' }),
+    running: Type.Boolean({ description: 'a sync is running now' }),
+    lastSyncAt: Nullable(Time),
+    lastOutcome: Nullable(SourceSyncOutcome),
+    lastError: Nullable(Type.String()),
+  },
+  { $id: 'SourceInfo' },
+);
+export type SourceInfo = Static<typeof SourceInfo>;
+
+export const SourceName = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }) });
+
+/** Builds handed in by hand or by another build system: added to what is known, nothing else leaves. */
+export const SubmitRequest = Type.Object({
+  distribution: Name,
+  suite: Name,
+  architecture: Arch,
+  packages: Type.Array(SyncPackage, { minItems: 1, maxItems: 1000 }),
+  priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
+});
+export type SubmitRequest = Static<typeof SubmitRequest>;
+
+/** A webhook's body: builds of the webhook's (distribution, suite, architecture). */
+export const WebhookBody = Type.Object({ packages: Type.Array(SyncPackage, { minItems: 1, maxItems: 1000 }) });
+export type WebhookBody = Static<typeof WebhookBody>;
+
+export const SubmitResponse = Type.Object({ added: Type.Integer(), queued: Type.Integer(), superseded: Type.Integer() });
+export type SubmitResponse = Static<typeof SubmitResponse>;

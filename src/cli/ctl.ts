@@ -36,6 +36,8 @@ Commands:
   workers add NAME                         prints the new worker's token (shown once)
   workers remove NAME
   result show RESULT_ID
+  sources ls                               the configured sources: last sync, its figures, last error
+  sources sync NAME                        sync (or catch up) a source now and print its figures
 
   --json    print the API's JSON instead of a table
   --data-dir DIR   where to look for daemon.json and admin-token (default ./data)
@@ -285,6 +287,23 @@ async function ctl(args: string[]): Promise<number> {
         lines.push(`timings: ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         return lines.join('\n') + '\n';
       });
+      return 0;
+    }
+    case 'sources ls': {
+      const list = await client.sources();
+      out(list, () =>
+        table(
+          ['NAME', 'KIND', 'DISTRIBUTION', 'SUITE', 'ARCH', 'EVERY S', 'STATE', 'LAST SYNC', 'PACKAGES', 'SKIPPED', 'QUEUED', 'LAST ERROR'],
+          list.map((s) => [s.name, s.kind, s.distribution, s.suite, s.architecture, s.intervalSeconds || null, s.running ? 'syncing' : s.listening ? 'listening' : 'idle', when(s.lastSyncAt), s.lastOutcome?.packages, s.lastOutcome?.skipped, s.lastOutcome?.queued, s.lastError]),
+        ),
+      );
+      return 0;
+    }
+    case 'sources sync': {
+      const name = rest[0];
+      if (!name) throw new UsageError('sources sync takes a source name');
+      const r = await client.syncSource(name);
+      out(r, () => `${name}: ${r.packages} packages, ${r.added} new, ${r.leftArchive} left the archive, ${r.queued} queued, ${r.skipped} entries skipped, ${(r.ms / 1000).toFixed(1)} s\n`);
       return 0;
     }
     default:

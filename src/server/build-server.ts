@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SourceRunner } from '../rebuild/sources/runner.js';
 import type { Store } from '../store/index.js';
 import { Auth } from './auth.js';
 import { blobRoutes } from './blobs.js';
@@ -18,6 +19,7 @@ import { packageRoutes } from './packages.js';
 import { queueRoutes } from './queue.js';
 import { rebuilderdRoutes } from './rebuilderd.js';
 import { resultRoutes } from './results.js';
+import { sourceRoutes } from './sources.js';
 import { statusRoutes } from './status.js';
 import { workerProtocolRoutes } from './worker-protocol.js';
 import { workerRoutes } from './workers.js';
@@ -41,6 +43,8 @@ export interface ServerConfig {
   now?: (() => number) | undefined;
   /** The website's settings (public URL, unsubscribe key, cache time). */
   web?: WebOptions | undefined;
+  /** The configured sources (list, sync on demand, webhooks). */
+  sources?: SourceRunner | undefined;
 }
 
 export const API_VERSION = '1.0.0';
@@ -54,6 +58,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     syncLimitBytes: config.syncLimitBytes ?? 512 * 1024 ** 2,
     onlineMs: config.onlineMs ?? config.store.queueConfig.leaseMs,
     now,
+    sources: config.sources,
   };
   const app = Fastify({
     logger: config.logger ?? false,
@@ -81,7 +86,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   });
   void app.register(async (instance) => {
     const routes: App = instance.withTypeProvider<TypeBoxTypeProvider>();
-    for (const add of [statusRoutes, packageRoutes, resultRoutes, queueRoutes, workerRoutes, workerProtocolRoutes, blobRoutes, rebuilderdRoutes, metricsRoutes]) add(routes, deps);
+    for (const add of [statusRoutes, packageRoutes, resultRoutes, queueRoutes, workerRoutes, workerProtocolRoutes, blobRoutes, rebuilderdRoutes, metricsRoutes, sourceRoutes]) add(routes, deps);
     routes.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => instance.swagger());
     const web = webDeps(deps, config.web);
     webApiRoutes(routes, web);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { SourceConfig } from '../rebuild/sources/source.js';
 import type { FailureClass, RetryPolicy } from '../store/index.js';
 
 export class ConfigError extends Error {
@@ -48,6 +49,22 @@ export const ConfigFile = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    sources: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+            kind: Type.String({ minLength: 1, maxLength: 64 }),
+            distribution: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9+._~:@-]*$' }),
+            suite: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9+._~:@-]*$' }),
+            architecture: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]*$' }),
+            intervalSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+          },
+          { additionalProperties: true, description: "a source and its kind's options (see README, Sources)" },
+        ),
+        { maxItems: 1000 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -74,6 +91,8 @@ export interface DaemonConfig {
   publicUrl: string | undefined;
   /** Mail to maintainers on regressions and fixes; off when unset. */
   mail: { smtp: string; from: string; digestMs: number; perHour: number } | undefined;
+  /** Package sources the daemon runs (config file key `sources`). */
+  sources: SourceConfig[];
 }
 
 export function parseListen(value: string, from: string): { host: string; port: number } {
@@ -144,5 +163,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     log: file.log ?? false,
     publicUrl: file.publicUrl,
     mail: file.mail ? { smtp: file.mail.smtp, from: file.mail.from, digestMs: Math.round((file.mail.digestMinutes ?? 0) * 60_000), perHour: file.mail.perHour ?? 4 } : undefined,
+    sources: (file.sources ?? []) as SourceConfig[],
   };
 }

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody } from '../api/schemas.js';
 import type { Store } from '../store/index.js';
+import type { SourceRunner } from '../rebuild/sources/runner.js';
 import type { Auth } from './auth.js';
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -21,6 +22,8 @@ export interface RouteDeps {
   /** A worker seen within this long counts as online. */
   onlineMs: number;
   now: () => number;
+  /** The daemon's configured sources (none when the app is built without them). */
+  sources?: SourceRunner | undefined;
 }
 
 /** The error answers a route documents (every one has the shape `{error, message}`). */

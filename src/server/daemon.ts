@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { SourceRunner } from '../rebuild/sources/runner.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildServer } from './build-server.js';
 import { Notifier } from './web/mail.js';
@@ -20,6 +21,7 @@ export interface Daemon {
   readonly adminToken: string;
   readonly store: Store;
   readonly app: FastifyInstance;
+  readonly sources: SourceRunner;
   /** Resolves once the daemon has stopped (by close() or the signal). */
   readonly closed: Promise<void>;
   close(): Promise<void>;
@@ -96,8 +98,10 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
   });
   const blobDir = config.blobDir ?? join(config.dataDir, 'blobs');
   let app: FastifyInstance;
+  let sources: SourceRunner;
   try {
-    app = buildServer({ store, adminToken, uploadLimitBytes: config.uploadLimitBytes, syncLimitBytes: config.syncLimitBytes, logger: config.log, web: { publicUrl: config.publicUrl, unsubscribeSecret: webSecretOf(config.dataDir) } });
+    sources = new SourceRunner(store, config.sources ?? [], log);
+    app = buildServer({ store, adminToken, uploadLimitBytes: config.uploadLimitBytes, syncLimitBytes: config.syncLimitBytes, logger: config.log, sources, web: { publicUrl: config.publicUrl, unsubscribeSecret: webSecretOf(config.dataDir) } });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await store.close();
@@ -126,6 +130,7 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
   };
   const sweep = () => sweepStaleUploads(blobDir, config.uploadStaleMs).catch(() => 0);
   await Promise.all([expire(), sweep()]);
+  sources.start();
   const expireTimer = setInterval(() => void expire(), config.expireIntervalMs);
   const sweepTimer = setInterval(() => void sweep(), Math.min(60_000, Math.max(1000, config.uploadStaleMs)));
 
@@ -156,6 +161,7 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
       if (mailTimer) clearInterval(mailTimer);
       notifier?.close();
       try {
+        await sources.close();
         await app.close();
         while (expiring) await new Promise((r) => setTimeout(r, 10));
       } finally {
@@ -175,5 +181,5 @@ export async function startDaemon(config: DaemonConfig, options: { signal?: Abor
     if (options.signal.aborted) void close();
     else options.signal.addEventListener('abort', () => void close(), { once: true });
   }
-  return { url, adminToken, store, app, closed, close };
+  return { url, adminToken, store, app, sources, closed, close };
 }

@@ -116,6 +116,10 @@ export class Store {
   packageCounts(filter?: Pick<packages.PackageFilter, 'distribution' | 'suite' | 'architecture'>): Promise<packages.PackageCount[]> {
     return packages.packageCounts(this.ctx, filter);
   }
+  /** Build-info references already known per `name\0version` in a (distribution, suite, architecture). */
+  knownBuildinfo(distribution: string, suite: string, architecture: string): Promise<Map<string, { url: string; sha256: string }>> {
+    return packages.knownBuildinfo(this.ctx, distribution, suite, architecture);
+  }
   listDistributions(): Promise<{ distribution: string; suites: string[] }[]> {
     return packages.listDistributions(this.ctx);
   }

@@ -47,6 +47,13 @@ export interface SyncInput {
   packages: readonly PackageInput[];
   /** Priority of the jobs this sync enqueues (default 0). */
   priority?: number | undefined;
+  /**
+   * 'full' (default): the list is everything the archive holds, and versions not in it
+   * have left. 'partial': the list names some builds (a build notification, a webhook);
+   * only older versions of the names it lists leave (their queued jobs superseded),
+   * every other package is left alone.
+   */
+  mode?: 'full' | 'partial' | undefined;
 }
 
 export interface SyncSummary {
@@ -249,6 +256,8 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
   const architecture = identifier('architecture', input.architecture);
   const priority = input.priority === undefined ? 0 : integer('priority', input.priority, -1_000_000, 1_000_000);
   if (!Array.isArray(input.packages)) throw new InvalidInputError('Cannot sync packages: "packages" is not a list');
+  if (input.mode !== undefined && input.mode !== 'full' && input.mode !== 'partial') throw new InvalidInputError(`Cannot sync packages: mode must be full or partial, not ${JSON.stringify(input.mode)}`);
+  const partial = input.mode === 'partial';
   const listed = new Map<string, ValidPackage>();
   for (const raw of input.packages) {
     const p = validatePackage(raw, architecture);
@@ -259,14 +268,23 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
   const summary = await ctx.h.write(async (trx) => {
     const now = ctx.now();
     await ensureNames(trx, now, distribution, suite, architecture);
-    const existing = await trx
-      .selectFrom('source_packages as s')
-      .leftJoin('build_inputs as b', 'b.source_package_id', 's.id')
-      .select(['s.id', 's.name', 's.version', 's.left_archive_at', 's.maintainer', 'b.input_hash'])
-      .where('s.distribution', '=', distribution)
-      .where('s.suite', '=', suite)
-      .where('s.architecture', '=', architecture)
-      .execute();
+    const selectExisting = (names?: string[]) => {
+      let q = trx
+        .selectFrom('source_packages as s')
+        .leftJoin('build_inputs as b', 'b.source_package_id', 's.id')
+        .select(['s.id', 's.name', 's.version', 's.left_archive_at', 's.maintainer', 'b.input_hash'])
+        .where('s.distribution', '=', distribution)
+        .where('s.suite', '=', suite)
+        .where('s.architecture', '=', architecture);
+      if (names) q = q.where('s.name', 'in', names);
+      return q.execute();
+    };
+    let existing: Awaited<ReturnType<typeof selectExisting>>;
+    if (partial) {
+      existing = [];
+      const names = [...new Set([...listed.values()].map((p) => p.name))];
+      for (const part of chunks(names, 500)) existing.push(...(await selectExisting(part)));
+    } else existing = await selectExisting();
     const known = new Map(existing.map((r) => [key(r.name, r.version), r]));
 
     const fresh: ValidPackage[] = [];
@@ -475,4 +493,20 @@ export async function listDistributions(ctx: StoreContext): Promise<{ distributi
 
 export async function listArchitectures(ctx: StoreContext): Promise<string[]> {
   return (await ctx.h.db.selectFrom('architectures').select('name').orderBy('name').execute()).map((r) => r.name);
+}
+
+/** The build-info reference of every listed version in a (distribution, suite, architecture), by `name\0version`: what a source need not fetch again. */
+export async function knownBuildinfo(ctx: StoreContext, distribution: string, suite: string, architecture: string): Promise<Map<string, { url: string; sha256: string }>> {
+  const rows = await ctx.h.db
+    .selectFrom('source_packages as s')
+    .innerJoin('build_inputs as b', 'b.source_package_id', 's.id')
+    .select(['s.name', 's.version', 'b.buildinfo_url', 'b.buildinfo_sha256'])
+    .where('s.distribution', '=', identifier('distribution', distribution))
+    .where('s.suite', '=', identifier('suite', suite))
+    .where('s.architecture', '=', identifier('architecture', architecture))
+    .where('b.buildinfo_url', 'is not', null)
+    .execute();
+  const out = new Map<string, { url: string; sha256: string }>();
+  for (const r of rows) if (r.buildinfo_url && r.buildinfo_sha256) out.set(key(r.name, r.version), { url: r.buildinfo_url, sha256: r.buildinfo_sha256 });
+  return out;
 }

@@ -1,0 +1,333 @@
+// The Fedora source: koji builds, learnt from fedora-messaging and caught up from
+// koji itself. The listener (amqplib) declares a durable queue bound to the topic
+// exchange (amq.topic) for the build topics: `buildsys.build.state.change` with
+// state COMPLETE (1), `buildsys.tag` (a build tagged into one of the configured
+// tags). fedora-messaging's envelope is read: the `fedora_messaging_schema` and
+// `sent-at` headers, the message id, a JSON body. Each build is resolved through
+// koji the way Fedora's rebuilder does (getBuild; listRPMs and their SHA-256; the
+// earliest buildArch child task for the local architecture, listBuildroots,
+// getBuildrootListing), its buildroot listing stored as a blob (the fedora
+// backend's build info), and the message acknowledged only once the job is
+// committed. A duplicate (same message id, or a build already known) makes no
+// second job. A malformed message is logged with its id and dropped; a koji fault
+// or timeout puts the message back after a delay. The connection is remade with
+// backoff. sync() is the catch-up: listTagged for each tag, new builds queued.
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { SyncPackage } from '../../api/schemas.js';
+import { DEFAULT_KOJI_PACKAGE_URL } from '../buildinfo/koji.js';
+import { KojiClient, KojiFault, type KojiBuildInfo, type KojiRpmInfo, type KojiTask } from './koji-client.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, nameFilter, packageInput } from './source.js';
+
+export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
+export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
+const COMPLETE = 1;
+
+export const FedoraKojiOptions = Type.Object({
+  hub: Type.String({ minLength: 1, maxLength: 2048, description: 'koji hub XML-RPC URL, e.g. https://koji.fedoraproject.org/kojihub' }),
+  /** Where RPMs are: DEFAULT_KOJI_PACKAGE_URL's placeholders. */
+  packageUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+  /** mock configuration of the fedora backend's recipe, e.g. fedora-41-x86_64. */
+  mockConfig: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$' }),
+  /** Builds count once tagged into one of these (buildsys.tag); also what catch-up lists. Without tags, a COMPLETE build counts. */
+  tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$' }), { maxItems: 64 })),
+  include: Type.Optional(Type.Array(Type.String({ maxLength: 255 }))),
+  exclude: Type.Optional(Type.Array(Type.String({ maxLength: 255 }))),
+  amqp: Type.Optional(
+    Type.Object({
+      url: Type.String({ minLength: 1, maxLength: 2048 }),
+      queue: Type.String({ minLength: 1, maxLength: 255 }),
+      exchange: Type.Optional(Type.String({ maxLength: 255 })),
+      topics: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 64 })),
+      /** TLS client certificate, key and CA (files), and the EXTERNAL mechanism (Fedora's public broker). */
+      cert: Type.Optional(Type.String()),
+      key: Type.Optional(Type.String()),
+      ca: Type.Optional(Type.String()),
+      external: Type.Optional(Type.Boolean()),
+      prefetch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    }),
+  ),
+  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  /** Resolutions running at once (default 16). */
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  /** Seconds before a message whose resolution failed is put back (default 5). */
+  retryDelaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+});
+export type FedoraKojiOptions = Static<typeof FedoraKojiOptions>;
+
+const evr = (b: { epoch: number | null; version: string; release: string }) => `${b.epoch !== null && b.epoch !== undefined ? `${b.epoch}:` : ''}${b.version}-${b.release}`;
+const fill = (t: string, v: Record<string, string>) => t.replace(/\{(\w+)\}/g, (m, k: string) => v[k] ?? m);
+
+/** A fedora-messaging message, decoded, or why it is refused. */
+export interface BuildMessage {
+  id: string;
+  topic: string;
+  buildId: number;
+  tag?: string;
+}
+
+export function decodeMessage(msg: Pick<ConsumeMessage, 'content' | 'fields' | 'properties'>, tags: readonly string[] | undefined): BuildMessage | { ignore: string } | { error: string } {
+  const id = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : '';
+  if (!id) return { error: 'no message id' };
+  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+  if (typeof headers['fedora_messaging_schema'] !== 'string') return { error: 'no fedora_messaging_schema header' };
+  if (headers['sent-at'] !== undefined && typeof headers['sent-at'] !== 'string') return { error: 'a sent-at header that is not a string' };
+  if (msg.content.length > 1 << 20) return { error: `a body of ${msg.content.length} bytes` };
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    return { error: `a body that is not JSON (${(e as Error).message.slice(0, 100)})` };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'a body that is not a JSON object' };
+  const topic = msg.fields.routingKey;
+  const buildId = body['build_id'];
+  if (typeof buildId !== 'number' || !Number.isSafeInteger(buildId) || buildId <= 0) return { error: `build_id ${JSON.stringify(buildId)?.slice(0, 40)} is not a build id` };
+  if (topic.endsWith('.buildsys.build.state.change')) {
+    if (body['new'] !== COMPLETE) return { ignore: `state ${String(body['new'])}, not COMPLETE` };
+    if (tags && tags.length) return { ignore: 'COMPLETE, waiting for its tag' };
+    return { id, topic, buildId };
+  }
+  if (topic.endsWith('.buildsys.tag')) {
+    const tag = body['tag'];
+    if (typeof tag !== 'string') return { error: 'a tag message without a tag' };
+    if (tags && tags.length && !tags.includes(tag)) return { ignore: `tag ${tag} is not followed` };
+    return { id, topic, buildId, tag };
+  }
+  return { ignore: `topic ${topic}` };
+}
+
+export interface FedoraKojiSource extends Source {
+  /** Tests: drops the broker connection as a network failure would. */
+  dropConnection(): void;
+  /** Builds resolved and committed by the listener so far. */
+  readonly committed: number;
+}
+
+export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
+  const { name, kind, distribution, suite, architecture, intervalSeconds: _i, ...rest } = config;
+  if (!Value.Check(FedoraKojiOptions, rest)) {
+    const first = Value.Errors(FedoraKojiOptions, rest).First();
+    throw new SourceError(`Cannot configure source ${name}: ${first?.path || '/'} ${first?.message ?? 'invalid'}`);
+  }
+  const o = rest as FedoraKojiOptions;
+  const passes = nameFilter(o.include, o.exclude);
+  const koji = new KojiClient(o.hub, { timeoutMs: (o.timeoutSeconds ?? 60) * 1000 });
+  const packageUrl = o.packageUrl ?? DEFAULT_KOJI_PACKAGE_URL;
+  let connection: ChannelModel | null = null;
+  let committed = 0;
+
+  /** A koji build as the fedora backend's package record, or null when it has nothing for this architecture. */
+  async function resolve(ctx: SourceContext, buildId: number): Promise<SyncPackage | null | string> {
+    const build = await koji.getBuild(buildId);
+    if (!build) return `koji has no build ${buildId}`;
+    if (build.state !== COMPLETE) return `build ${build.nvr} is in state ${build.state}, not COMPLETE`;
+    if (!passes(build.name)) return null;
+    const rpms = await koji.listRPMs(Number(build.build_id ?? build.id));
+    const mine = rpms.filter((r) => r.arch === architecture || r.arch === 'noarch');
+    const srpm = rpms.find((r) => r.arch === 'src');
+    if (mine.length === 0 || !srpm) return null;
+    if (build.task_id === null || build.task_id === undefined) return `build ${build.nvr} has no task (imported), so no buildroot`;
+    const children = (await koji.getTaskChildren(build.task_id)).filter((t: KojiTask) => t.method === 'buildArch');
+    const ours = children.filter((t) => t.arch === architecture || t.label === architecture);
+    const task = (ours.length ? ours : children).sort((a, b) => (a.create_ts ?? a.id) - (b.create_ts ?? b.id) || a.id - b.id)[0];
+    if (!task) return `build ${build.nvr} has no buildArch task`;
+    const roots = await koji.listBuildroots(task.id);
+    const root = roots.find((r) => r.arch === architecture) ?? roots[0];
+    if (!root) return `task ${task.id} of ${build.nvr} has no buildroot`;
+    const listing = await koji.getBuildrootListing(root.id);
+    const sums = new Map<number, string>();
+    for (const r of [srpm, ...mine]) {
+      const c = await koji.getRPMChecksums(r.id);
+      const sha = Object.values(c ?? {}).map((x) => x?.['sha256']).find((s) => typeof s === 'string' && /^[0-9a-f]{64}$/.test(s));
+      if (!sha) return `koji has no SHA-256 of ${r.name}-${r.version}-${r.release}.${r.arch}.rpm`;
+      sums.set(r.id, sha);
+    }
+    const url = (r: KojiRpmInfo) => fill(packageUrl, { build_name: build.name, build_version: build.version, build_release: build.release, name: r.name, version: r.version, release: r.release, arch: r.arch });
+    const wrapper = {
+      build: { name: build.name, version: build.version, release: build.release, epoch: build.epoch, arch: architecture },
+      buildroot: listing.map((e) => JSON.parse(JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as unknown),
+    };
+    const blob = await ctx.store.putBlob([Buffer.from(JSON.stringify(wrapper))]);
+    return {
+      name: build.name,
+      version: evr(build),
+      backend: 'fedora',
+      recipe: { srpm: { url: url(srpm), sha256: sums.get(srpm.id)! }, config: o.mockConfig },
+      buildinfo: { url: `blob:${blob.sha256}`, sha256: blob.sha256 },
+      artifacts: mine.map((r) => ({ name: `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`, url: url(r), sha256: sums.get(r.id)!, size: Number(r.size) })),
+    };
+  }
+
+  /** Commits builds as one partial sync (duplicates within it merged). */
+  async function commit(ctx: SourceContext, packages: SyncPackage[]) {
+    const unique = new Map(packages.map((p) => [`${p.name}\u0000${p.version}`, p]));
+    return ctx.store.syncPackages({ distribution, suite, architecture, mode: 'partial', packages: [...unique.values()].map(packageInput) });
+  }
+
+  async function listen(ctx: SourceContext): Promise<void> {
+    if (!o.amqp) return;
+    const amqp = o.amqp;
+    const amqplib = await import('amqplib');
+    const seenIds = new Map<string, number>();
+    let backoff = 1000;
+    const sleep = (ms: number) => new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+    while (!ctx.signal.aborted) {
+      try {
+        const socketOptions: Options.Connect & Record<string, unknown> = {};
+        const tls: Record<string, unknown> = {};
+        if (amqp.cert) tls['cert'] = readFileSync(amqp.cert);
+        if (amqp.key) tls['key'] = readFileSync(amqp.key);
+        if (amqp.ca) tls['ca'] = [readFileSync(amqp.ca)];
+        if (amqp.external) tls['credentials'] = amqplib.credentials.external();
+        connection = await amqplib.connect(amqp.url, { ...socketOptions, ...tls, clientProperties: { connection_name: `reprove ${name}`, product: 'reprove' } } as Options.Connect);
+        const closed = new Promise<void>((r) => {
+          connection!.on('close', () => r());
+          connection!.on('error', () => undefined);
+        });
+        const ch: Channel = await connection.createChannel();
+        ch.on('error', () => undefined);
+        await ch.prefetch(amqp.prefetch ?? 500);
+        const exchange = amqp.exchange ?? 'amq.topic';
+        await ch.assertQueue(amqp.queue, { durable: true, autoDelete: false, exclusive: false });
+        for (const t of amqp.topics ?? [STATE_CHANGE_TOPIC, TAG_TOPIC]) await ch.bindQueue(amqp.queue, exchange, t);
+        backoff = 1000;
+        ctx.log(`reprove: source ${name}: listening on ${amqp.queue}`);
+
+        // Messages resolve concurrently; resolved ones are committed in batches, then acknowledged.
+        let pending: { msg: ConsumeMessage; pkg: SyncPackage | null; id: string }[] = [];
+        let flushing: Promise<void> | null = null;
+        let active = 0;
+        const waiting: ConsumeMessage[] = [];
+        const flush = async () => {
+          while (pending.length) {
+            const batch = pending;
+            pending = [];
+            const pkgs = batch.flatMap((b) => (b.pkg ? [b.pkg] : []));
+            try {
+              if (pkgs.length) await commit(ctx, pkgs);
+              committed += pkgs.length;
+              for (const b of batch) {
+                ch.ack(b.msg);
+                seenIds.set(b.id, Date.now());
+              }
+            } catch (e) {
+              ctx.log(`reprove: source ${name}: cannot commit ${pkgs.length} builds (messages ${batch.map((b) => b.id).slice(0, 5).join(', ')}…): ${(e as Error).message}; they will be redelivered`);
+              for (const b of batch) ch.nack(b.msg, false, true);
+            }
+          }
+        };
+        const kick = () => {
+          flushing ??= flush().finally(() => {
+            flushing = null;
+            if (pending.length) kick();
+          });
+        };
+        const handle = async (msg: ConsumeMessage) => {
+          const d = decodeMessage(msg, o.tags);
+          const id = msg.properties.messageId ?? '(no id)';
+          if ('error' in d) {
+            ctx.log(`reprove: source ${name}: message ${id} dropped: ${d.error}`);
+            ch.ack(msg);
+            return;
+          }
+          if ('ignore' in d || seenIds.has(d.id)) {
+            ch.ack(msg);
+            return;
+          }
+          try {
+            const r = await resolve(ctx, d.buildId);
+            if (typeof r === 'string') {
+              ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) skipped: ${r}`);
+              ch.ack(msg);
+              return;
+            }
+            pending.push({ msg, pkg: r, id: d.id });
+            kick();
+          } catch (e) {
+            const why = e instanceof KojiFault ? e.message : (e as Error).message;
+            ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) put back: ${why}`);
+            await sleep((o.retryDelaySeconds ?? 5) * 1000);
+            try {
+              ch.nack(msg, false, true);
+            } catch {
+              // the channel went away: the broker redelivers it anyway
+            }
+          }
+        };
+        const pump = () => {
+          while (active < (o.concurrency ?? 16) && waiting.length) {
+            const m = waiting.shift()!;
+            active++;
+            void handle(m).finally(() => {
+              active--;
+              pump();
+            });
+          }
+        };
+        await ch.consume(amqp.queue, (msg) => {
+          if (!msg) return;
+          waiting.push(msg);
+          pump();
+        });
+        await Promise.race([closed, new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }))]);
+        if (ctx.signal.aborted) {
+          while (active || flushing) await new Promise((r) => setTimeout(r, 20));
+          await connection.close().catch(() => undefined);
+          return;
+        }
+        ctx.log(`reprove: source ${name}: connection to the broker lost; reconnecting`);
+      } catch (e) {
+        ctx.log(`reprove: source ${name}: cannot listen: ${(e as Error).message}; again in ${backoff / 1000} s`);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 60_000);
+      } finally {
+        connection = null;
+      }
+    }
+  }
+
+  return {
+    name,
+    kind,
+    target: { distribution, suite, architecture },
+    intervalSeconds: config.intervalSeconds ?? 0,
+    get committed() {
+      return committed;
+    },
+    dropConnection() {
+      const c = connection as unknown as { connection?: { stream?: { destroy(): void } } } | null;
+      c?.connection?.stream?.destroy();
+    },
+    listen,
+    /** Catch-up: the latest builds of each tag that are not known yet. */
+    async sync(ctx: SourceContext): Promise<SourceSyncOutcome> {
+      const started = Date.now();
+      if (!o.tags?.length) return { packages: 0, skipped: 0, summary: null, ms: 0 };
+      const known = new Set((await ctx.store.knownBuildinfo(distribution, suite, architecture)).keys());
+      const todo: KojiBuildInfo[] = [];
+      for (const tag of o.tags) for (const b of await koji.listTagged(tag, { latest: true })) if (!known.has(`${b.name}\u0000${evr(b)}`) && passes(b.name)) todo.push(b);
+      const packages: SyncPackage[] = [];
+      let skipped = 0;
+      for (const b of todo) {
+        try {
+          const r = await resolve(ctx, Number(b.build_id ?? b.id));
+          if (typeof r === 'string') {
+            skipped++;
+            ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped: ${r}`);
+          } else if (r) packages.push(r);
+        } catch (e) {
+          skipped++;
+          ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped for now: ${(e as Error).message}`);
+        }
+      }
+      const summary = packages.length ? await commit(ctx, packages) : null;
+      return { packages: packages.length, skipped, summary, ms: Date.now() - started };
+    },
+  };
+}
