@@ -157,8 +157,18 @@ const Current: FC<{ result: ResultInfo; sizes: BlobSizes }> = ({ result, sizes }
         {Object.entries(result.timings)
           .map(([k, v]) => `${k} ${(Number(v) / 1000).toFixed(1)} s`)
           .join(', ') || '—'}
-        . The dependency versions the backend could and could not recreate are in the build log; this daemon does not keep them apart yet.
+        .
       </p>
+      {result.environment === null ? (
+        <p>The worker did not say which parts of the recorded build environment it recreated; its build log may.</p>
+      ) : (
+        <div>
+          <h4>Recreated as recorded</h4>
+          {result.environment.reproduced.length ? <ul>{result.environment.reproduced.map((line) => <li>{visible(line)}</li>)}</ul> : <p>Nothing.</p>}
+          <h4>Not recreated</h4>
+          {result.environment.notReproduced.length ? <ul>{result.environment.notReproduced.map((line) => <li>{visible(line)}</li>)}</ul> : <p>Nothing: the environment was recreated as recorded.</p>}
+        </div>
+      )}
     </section>
   );
 };
