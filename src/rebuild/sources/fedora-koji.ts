@@ -102,8 +102,8 @@ export function decodeMessage(msg: Pick<ConsumeMessage, 'content' | 'fields' | '
 }
 
 export interface FedoraKojiSource extends Source {
-  /** Tests: drops the broker connection as a network failure would. */
-  dropConnection(): void;
+  /** Tests: drops the broker connection as a network failure would (silently: the socket closed without an error, which amqplib does not notice by itself). */
+  dropConnection(silently?: boolean): void;
   /** Builds resolved and committed by the listener so far. */
   readonly committed: number;
 }
@@ -199,7 +199,7 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     if (amqp.key) tls['key'] = readFileSync(amqp.key);
     if (amqp.ca) tls['ca'] = [readFileSync(amqp.ca)];
     if (amqp.external) tls['credentials'] = amqplib.credentials.external();
-    const socketOf = (c: ChannelModel) => (c as unknown as { connection?: { stream?: { destroy(e?: Error): void; once(ev: 'close', f: () => void): void } } }).connection?.stream;
+    const socketOf = (c: ChannelModel) => (c as unknown as { connection?: { stream?: { destroy(e?: Error): void; once(ev: 'close', f: () => void): void; emit(ev: 'end'): boolean } } }).connection?.stream;
     /** Closes a connection, or destroys its socket when the broker does not answer the close. */
     const shut = async (c: ChannelModel) => {
       const done = await Promise.race([c.close().then(() => true, () => true), delay(2000).then(() => false)]);
@@ -209,14 +209,24 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     while (!ctx.signal.aborted) {
       let conn: ChannelModel | null = null;
       try {
-        conn = await amqplib.connect(url.toString(), { ...tls, clientProperties: { connection_name: `reprove ${name}`, product: 'reprove' } } as Options.Connect);
+        conn = await amqplib.connect(url.toString(), { ...tls, clientProperties: { connection_name: `reprove ${name} (${amqp.queue})` } } as Options.Connect);
         connection = conn;
         // Lost: the connection closed (broker, network, heartbeat), its socket closed
         // under it, or the channel closed (a channel error); the listener connects again.
         const lost = new Promise<string>((r) => {
-          conn!.on('close', (e?: Error) => r(e ? e.message : 'closed by the broker'));
+          let connClosed = false;
+          conn!.on('close', (e?: Error) => {
+            connClosed = true;
+            r(e ? e.message : 'closed by the broker');
+          });
           conn!.on('error', (e: Error) => ctx.log(`reprove: source ${name}: broker connection error: ${e.message}`));
-          socketOf(conn!)?.once('close', () => r('socket closed'));
+          const socket = socketOf(conn!);
+          socket?.once('close', () => {
+            r('socket closed');
+            // amqplib tears a connection down on the socket's 'end' or 'error' only: a socket
+            // closed without either would leave its channels and heartbeat timers behind.
+            if (!connClosed) setImmediate(() => connClosed || socket.emit('end'));
+          });
         });
         const ch: Channel = await conn.createChannel();
         const channelClosed = new Promise<string>((r) => ch.on('close', () => setImmediate(() => r('channel closed'))));
@@ -358,9 +368,9 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     get committed() {
       return committed;
     },
-    dropConnection() {
+    dropConnection(silently = false) {
       const c = connection as unknown as { connection?: { stream?: { destroy(e?: Error): void } } } | null;
-      c?.connection?.stream?.destroy(new Error('connection dropped'));
+      c?.connection?.stream?.destroy(silently ? undefined : new Error('connection dropped'));
     },
     listen,
     /** Catch-up: the latest builds of each tag that are not known yet. */
