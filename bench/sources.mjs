@@ -89,6 +89,7 @@ const server = http.createServer((req, res) => {
     res.writeHead(404).end();
   }
 });
+server.keepAliveTimeout = 600_000; // a sync takes longer than the default 5 s: no reset of the reused socket
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const mirror = `http://127.0.0.1:${server.address().port}/{repo}/os/{arch}`;
 
