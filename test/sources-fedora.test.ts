@@ -5,6 +5,7 @@
 // Fedora's, malformed ones, duplicates, a connection dropped mid-stream, the
 // daemon restarted with messages waiting: every build queued exactly once.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -18,6 +19,21 @@ import { until } from './service-support.js';
 import { daemonWith } from './sources-support.js';
 
 const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** rabbitmqctl's output, or null where it cannot run (not installed, not root). */
+function rabbitmqctl(args: string[]): Promise<string | null> {
+  return new Promise((r) => execFile('rabbitmqctl', ['-q', ...args], { timeout: 15_000 }, (e, out) => r(e ? null : out)));
+}
+
+/** Has the broker close the connections whose client name contains `marker`; false where rabbitmqctl cannot. */
+async function closeBrokerSide(marker: string): Promise<boolean> {
+  const list = await rabbitmqctl(['list_connections', 'pid', 'client_properties', '--no-table-headers']);
+  if (list === null) return false;
+  const pids = list.split('\n').filter((l) => l.includes(marker)).map((l) => l.split('\t')[0]!);
+  if (pids.length === 0) return false;
+  for (const pid of pids) if ((await rabbitmqctl(['close_connection', pid, 'closed by the test'])) === null) return false;
+  return true;
+}
 
 async function reachable(url: string): Promise<boolean> {
   const u = new URL(url);
@@ -83,10 +99,7 @@ test('the catch-up lists the tags in koji and queues each new build once, with i
   assert.deepEqual(listing.buildroot.map((r) => r.name), ['bash', 'gcc']);
 });
 
-// Not passing yet: the listener declares and binds its queue but this test sees no
-// delivery reach it (nothing consumed within 30 s) and the daemon's close then waits.
-// Skipped until that is found, rather than hanging the suite.
-test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 110_000, skip: process.env['REPROVE_AMQP_WIP'] ? false : 'work in progress: no deliveries reach the listener in this test yet (REPROVE_AMQP_WIP=1 runs it)' }, async (t) => {
+test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 90_000 }, async (t) => {
   if (!(await reachable(AMQP_URL))) {
     if (process.env['CI']) assert.fail(`RabbitMQ is not reachable at ${AMQP_URL} in CI`);
     t.skip(`RabbitMQ is not reachable at ${AMQP_URL} (set AMQP_URL; .ci/run does)`);
@@ -133,21 +146,42 @@ test('fedora-messaging: every build queued exactly once across duplicates, malfo
   await until('the first 40 builds and the tagged one', 30, async () => ((await client().packages({ distribution: 'fedora', limit: 1000 })).total === 41 ? true : undefined)).catch(async (e) => { console.error(logs.join('\n'), (await client().packages({ distribution: 'fedora', limit: 1000 })).total); throw e; });
   for (const [id, why] of [['bad-json', /not JSON/], ['no-headers', /fedora_messaging_schema/], ['bad-id', /build_id/]] as const) assert.ok(logs.some((l) => l.includes(`message ${id} dropped`) && why.test(l)), `${id}:\n${logs.join('\n')}`);
   assert.ok(logs.some((l) => /message msg-7 \(build 7\) put back: koji getBuild failed: fault 1000/.test(l)));
-  assert.ok(logs.some((l) => /connection to the broker lost; reconnecting/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /connection to the broker lost \(connection dropped\); reconnecting/.test(l)), logs.join('\n'));
+  const listening = () => logs.filter((l) => l.includes(`listening on ${queue}`)).length;
 
-  // The daemon stops; builds arrive meanwhile; the next daemon (same database) takes them.
+  // The socket closed under the client without an error (amqplib alone never notices), then
+  // the broker closing the connection: builds sent meanwhile come in once each.
+  let n = listening();
+  (daemon.sources.source('fedora') as FedoraKojiSource).dropConnection(true);
+  for (let i = 61; i <= 65; i++) await send(STATE_CHANGE_TOPIC, complete(i), { id: `msg-${i}` });
+  await send(TAG_TOPIC, { build_id: 903, tag: 'f41-updates', name: 'pkg903', version: '1.0', release: '1', user: 'bodhi' }, { id: 'tag-903-again' });
+  await ch.waitForConfirms();
+  await until('the listener back after a silent socket close', 20, async () => (listening() > n ? true : undefined));
+  assert.ok(logs.some((l) => /connection to the broker lost \(socket closed\)/.test(l)), logs.join('\n'));
+  n = listening();
+  const brokerClosed = await closeBrokerSide(queue);
+  if (brokerClosed) await until('the listener back after the broker closed its connection', 20, async () => (listening() > n ? true : undefined));
+  else t.diagnostic('rabbitmqctl cannot run here (not root?): the broker-side close is not exercised');
+  for (let i = 66; i <= 70; i++) await send(STATE_CHANGE_TOPIC, complete(i), { id: `msg-${i}` });
+  await ch.waitForConfirms();
+  await until('the builds sent across the reconnections', 20, async () => ((await client().packages({ distribution: 'fedora', limit: 1000 })).total === 51 ? true : undefined));
+
+  // The daemon stops (promptly); builds arrive meanwhile; the next daemon (same database) takes them.
+  const stopping = Date.now();
   await daemon.close();
+  assert.ok(Date.now() - stopping < 15_000, `the daemon took ${Date.now() - stopping} ms to close`);
   for (let i = 41; i <= 60; i++) await send(STATE_CHANGE_TOPIC, complete(i), { id: `msg-${i}` });
   await send(STATE_CHANGE_TOPIC, complete(5), { id: 'msg-5-late' });
+  await send(STATE_CHANGE_TOPIC, complete(41), { id: 'msg-41' }); // the same message twice while nobody listens
   await ch.waitForConfirms();
   const dataDir = join(dir, 'a');
   ({ daemon, logs } = await daemonWith(t, dataDir, { sources: [source] }));
-  await until('the builds sent while it was down', 60, async () => ((await client().packages({ distribution: 'fedora', limit: 1000 })).total === 61 ? true : undefined));
+  await until('the builds sent while it was down', 30, async () => ((await client().packages({ distribution: 'fedora', limit: 1000 })).total === 71 ? true : undefined));
   await new Promise((r) => setTimeout(r, 500));
   const jobs = (await client().queue({ limit: 1000 })).items.filter((j) => j.distribution === 'fedora');
   const perName = new Map<string, number>();
   for (const j of jobs) perName.set(j.name, (perName.get(j.name) ?? 0) + 1);
-  assert.equal(jobs.length, 61, 'one job per build');
+  assert.equal(jobs.length, 71, 'one job per build');
   assert.ok([...perName.values()].every((n) => n === 1), JSON.stringify([...perName].filter(([, n]) => n !== 1)));
   const left = await (await pub.createChannel()).checkQueue(queue);
   assert.equal(left.messageCount, 0, 'every message acknowledged');

@@ -47,6 +47,8 @@ export const FedoraKojiOptions = Type.Object({
       ca: Type.Optional(Type.String()),
       external: Type.Optional(Type.Boolean()),
       prefetch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+      /** AMQP heartbeat (default 30 s; a `heartbeat` in the URL wins): a connection that died silently is noticed. */
+      heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
     }),
   ),
   timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
@@ -100,8 +102,8 @@ export function decodeMessage(msg: Pick<ConsumeMessage, 'content' | 'fields' | '
 }
 
 export interface FedoraKojiSource extends Source {
-  /** Tests: drops the broker connection as a network failure would. */
-  dropConnection(): void;
+  /** Tests: drops the broker connection as a network failure would (silently: the socket closed without an error, which amqplib does not notice by itself). */
+  dropConnection(silently?: boolean): void;
   /** Builds resolved and committed by the listener so far. */
   readonly committed: number;
 }
@@ -171,38 +173,89 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     if (!o.amqp) return;
     const amqp = o.amqp;
     const amqplib = await import('amqplib');
-    const seenIds = new Map<string, number>();
-    let backoff = 1000;
-    const sleep = (ms: number) => new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      ctx.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    // Message ids and builds already committed (the oldest forgotten past a bound): a
+    // redelivered or repeated message is acknowledged without asking koji again.
+    const seenIds = new Map<string, true>();
+    const seenBuilds = new Map<number, true>();
+    const remember = <K>(m: Map<K, true>, k: K) => {
+      m.delete(k);
+      m.set(k, true);
+      if (m.size > 100_000) m.delete(m.keys().next().value as K);
+    };
+    const aborted = new Promise<void>((r) => {
+      if (ctx.signal.aborted) r();
+      else ctx.signal.addEventListener('abort', () => r(), { once: true });
     });
+    const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+    const sleep = (ms: number) => {
+      let t: NodeJS.Timeout | undefined;
+      return Promise.race([new Promise<void>((r) => (t = setTimeout(r, ms))), aborted]).finally(() => clearTimeout(t));
+    };
+    // The broker URL with a heartbeat, so that a connection that died silently is noticed.
+    const url = new URL(amqp.url);
+    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(amqp.heartbeatSeconds ?? 30));
+    const tls: Record<string, unknown> = {};
+    if (amqp.cert) tls['cert'] = readFileSync(amqp.cert);
+    if (amqp.key) tls['key'] = readFileSync(amqp.key);
+    if (amqp.ca) tls['ca'] = [readFileSync(amqp.ca)];
+    if (amqp.external) tls['credentials'] = amqplib.credentials.external();
+    const socketOf = (c: ChannelModel) => (c as unknown as { connection?: { stream?: { destroy(e?: Error): void; once(ev: 'close', f: () => void): void; emit(ev: 'end'): boolean } } }).connection?.stream;
+    /** Closes a connection, or destroys its socket when the broker does not answer the close. */
+    const shut = async (c: ChannelModel) => {
+      const done = await Promise.race([c.close().then(() => true, () => true), delay(2000).then(() => false)]);
+      if (!done) socketOf(c)?.destroy();
+    };
+    let backoff = 1000;
     while (!ctx.signal.aborted) {
+      let conn: ChannelModel | null = null;
       try {
-        const socketOptions: Options.Connect & Record<string, unknown> = {};
-        const tls: Record<string, unknown> = {};
-        if (amqp.cert) tls['cert'] = readFileSync(amqp.cert);
-        if (amqp.key) tls['key'] = readFileSync(amqp.key);
-        if (amqp.ca) tls['ca'] = [readFileSync(amqp.ca)];
-        if (amqp.external) tls['credentials'] = amqplib.credentials.external();
-        connection = await amqplib.connect(amqp.url, { ...socketOptions, ...tls, clientProperties: { connection_name: `reprove ${name}`, product: 'reprove' } } as Options.Connect);
-        const closed = new Promise<void>((r) => {
-          connection!.on('close', () => r());
-          connection!.on('error', () => undefined);
+        conn = await amqplib.connect(url.toString(), { ...tls, clientProperties: { connection_name: `reprove ${name} (${amqp.queue})` } } as Options.Connect);
+        connection = conn;
+        // Lost: the connection closed (broker, network, heartbeat), its socket closed
+        // under it, or the channel closed (a channel error); the listener connects again.
+        const lost = new Promise<string>((r) => {
+          let connClosed = false;
+          conn!.on('close', (e?: Error) => {
+            connClosed = true;
+            r(e ? e.message : 'closed by the broker');
+          });
+          conn!.on('error', (e: Error) => ctx.log(`reprove: source ${name}: broker connection error: ${e.message}`));
+          const socket = socketOf(conn!);
+          socket?.once('close', () => {
+            r('socket closed');
+            // amqplib tears a connection down on the socket's 'end' or 'error' only: a socket
+            // closed without either would leave its channels and heartbeat timers behind.
+            if (!connClosed) setImmediate(() => connClosed || socket.emit('end'));
+          });
         });
-        const ch: Channel = await connection.createChannel();
-        ch.on('error', () => undefined);
+        const ch: Channel = await conn.createChannel();
+        const channelClosed = new Promise<string>((r) => ch.on('close', () => setImmediate(() => r('channel closed'))));
+        ch.on('error', (e: Error) => ctx.log(`reprove: source ${name}: channel error: ${e.message}`));
         await ch.prefetch(amqp.prefetch ?? 500);
         const exchange = amqp.exchange ?? 'amq.topic';
         await ch.assertQueue(amqp.queue, { durable: true, autoDelete: false, exclusive: false });
         for (const t of amqp.topics ?? [STATE_CHANGE_TOPIC, TAG_TOPIC]) await ch.bindQueue(amqp.queue, exchange, t);
-        backoff = 1000;
-        ctx.log(`reprove: source ${name}: listening on ${amqp.queue}`);
 
+        // Acknowledgements on a channel that went away throw; the broker redelivers those messages.
+        const ack = (m: ConsumeMessage) => {
+          try {
+            ch.ack(m);
+          } catch {
+            // redelivered on the next connection
+          }
+        };
+        const requeue = (m: ConsumeMessage) => {
+          try {
+            ch.nack(m, false, true);
+          } catch {
+            // redelivered on the next connection
+          }
+        };
         // Messages resolve concurrently; resolved ones are committed in batches, then acknowledged.
-        let pending: { msg: ConsumeMessage; pkg: SyncPackage | null; id: string }[] = [];
+        let pending: { msg: ConsumeMessage; pkg: SyncPackage | null; id: string; buildId: number }[] = [];
         let flushing: Promise<void> | null = null;
         let active = 0;
+        let stopping = false;
         const waiting: ConsumeMessage[] = [];
         const flush = async () => {
           while (pending.length) {
@@ -211,14 +264,16 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
             const pkgs = batch.flatMap((b) => (b.pkg ? [b.pkg] : []));
             try {
               if (pkgs.length) await commit(ctx, pkgs);
-              committed += pkgs.length;
-              for (const b of batch) {
-                ch.ack(b.msg);
-                seenIds.set(b.id, Date.now());
-              }
             } catch (e) {
               ctx.log(`reprove: source ${name}: cannot commit ${pkgs.length} builds (messages ${batch.map((b) => b.id).slice(0, 5).join(', ')}…): ${(e as Error).message}; they will be redelivered`);
-              for (const b of batch) ch.nack(b.msg, false, true);
+              for (const b of batch) requeue(b.msg);
+              continue;
+            }
+            committed += pkgs.length;
+            for (const b of batch) {
+              remember(seenIds, b.id);
+              remember(seenBuilds, b.buildId);
+              ack(b.msg);
             }
           }
         };
@@ -233,61 +288,74 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
           const id = msg.properties.messageId ?? '(no id)';
           if ('error' in d) {
             ctx.log(`reprove: source ${name}: message ${id} dropped: ${d.error}`);
-            ch.ack(msg);
+            ack(msg);
             return;
           }
-          if ('ignore' in d || seenIds.has(d.id)) {
-            ch.ack(msg);
+          if ('ignore' in d || seenIds.has(d.id) || seenBuilds.has(d.buildId)) {
+            ack(msg);
             return;
           }
           try {
             const r = await resolve(ctx, d.buildId);
             if (typeof r === 'string') {
               ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) skipped: ${r}`);
-              ch.ack(msg);
+              ack(msg);
               return;
             }
-            pending.push({ msg, pkg: r, id: d.id });
+            pending.push({ msg, pkg: r, id: d.id, buildId: d.buildId });
             kick();
           } catch (e) {
             const why = e instanceof KojiFault ? e.message : (e as Error).message;
             ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) put back: ${why}`);
             await sleep((o.retryDelaySeconds ?? 5) * 1000);
-            try {
-              ch.nack(msg, false, true);
-            } catch {
-              // the channel went away: the broker redelivers it anyway
-            }
+            requeue(msg);
           }
         };
         const pump = () => {
-          while (active < (o.concurrency ?? 16) && waiting.length) {
+          while (!stopping && active < (o.concurrency ?? 16) && waiting.length) {
             const m = waiting.shift()!;
             active++;
-            void handle(m).finally(() => {
-              active--;
-              pump();
-            });
+            void handle(m)
+              .catch((e: Error) => ctx.log(`reprove: source ${name}: message ${m.properties.messageId ?? '(no id)'}: ${e.message}; it will be redelivered`))
+              .finally(() => {
+                active--;
+                pump();
+              });
           }
         };
-        await ch.consume(amqp.queue, (msg) => {
-          if (!msg) return;
+        const { consumerTag } = await ch.consume(amqp.queue, (msg) => {
+          if (!msg) return; // cancelled by the broker (queue deleted): the channel closes or we reconnect
           waiting.push(msg);
           pump();
         });
-        await Promise.race([closed, new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }))]);
-        if (ctx.signal.aborted) {
-          while (active || flushing) await new Promise((r) => setTimeout(r, 20));
-          await connection.close().catch(() => undefined);
+        backoff = 1000;
+        ctx.log(`reprove: source ${name}: listening on ${amqp.queue}`);
+        const why = await Promise.race([lost, channelClosed, aborted.then(() => null)]);
+        if (why === null) {
+          // Stopping: no new deliveries; those not started yet are left unacknowledged
+          // (the broker redelivers them); work under way is committed and acknowledged,
+          // within a bound: a koji call that hangs does not hold the daemon's close.
+          stopping = true;
+          waiting.length = 0;
+          await Promise.race([ch.cancel(consumerTag).catch(() => undefined), delay(2000)]);
+          const deadline = Date.now() + 10_000;
+          while ((active || flushing || pending.length) && Date.now() < deadline) await delay(20);
+          if (active || flushing) ctx.log(`reprove: source ${name}: ${active} messages still being resolved at close; the broker will redeliver them`);
+          await shut(conn);
           return;
         }
-        ctx.log(`reprove: source ${name}: connection to the broker lost; reconnecting`);
+        ctx.log(`reprove: source ${name}: connection to the broker lost (${why}); reconnecting`);
+        stopping = true;
+        waiting.length = 0;
+        await shut(conn);
+        await sleep(250);
       } catch (e) {
+        if (conn) await shut(conn);
         ctx.log(`reprove: source ${name}: cannot listen: ${(e as Error).message}; again in ${backoff / 1000} s`);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 60_000);
       } finally {
-        connection = null;
+        if (connection === conn) connection = null;
       }
     }
   }
@@ -300,9 +368,9 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     get committed() {
       return committed;
     },
-    dropConnection() {
-      const c = connection as unknown as { connection?: { stream?: { destroy(): void } } } | null;
-      c?.connection?.stream?.destroy();
+    dropConnection(silently = false) {
+      const c = connection as unknown as { connection?: { stream?: { destroy(e?: Error): void } } } | null;
+      c?.connection?.stream?.destroy(silently ? undefined : new Error('connection dropped'));
     },
     listen,
     /** Catch-up: the latest builds of each tag that are not known yet. */
