@@ -11,7 +11,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -62,6 +62,35 @@ const fileMutexes = new Map<string, Mutex>();
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** How many prepared statements a SQLite connection keeps (the store's fixed queries are far fewer). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 seen through a statement cache: Kysely prepares every query it
+ * runs, and preparing costs more than running most of the store's statements.
+ * Statements are kept by their SQL text (the parameters are bound at each run),
+ * the least recently used dropped first. Safe because the store never streams
+ * (a statement is never in use when it is handed out again), and SQLite
+ * re-prepares a statement by itself when a migration changes the schema.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 export async function openDatabase(options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   return isPostgresUrl(options.url) ? openPostgres(options.url, options) : openSqlite(options);
 }
@@ -75,7 +104,7 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 15_000)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   let mutex = fileMutexes.get(file);
   if (!mutex) fileMutexes.set(file, (mutex = new Mutex()));
   const lock = mutex;
