@@ -242,48 +242,103 @@ export async function claim(ctx: StoreContext, workerId: number, tags?: WorkerTa
   const t = validateTags(tags ?? parseJson<WorkerTags>(worker.tags, { architectures: [], backends: [] }));
   if (t.architectures.length === 0 || t.backends.length === 0) return null;
 
-  const claimed = await ctx.h.write(async (trx) => {
-    const now = ctx.now();
-    let q = trx
+  const leaseToken = randomBytes(24).toString('base64url');
+  const memory = t.memoryMb ?? null;
+  // The runnable jobs this worker can build, best first (the jobs_claim index's order).
+  const candidates = (db: Kysely<Database>, now: number) => {
+    const q = db
       .selectFrom('jobs')
-      .selectAll()
+      .select('id')
       .where('status', '=', 'queued')
       .where('run_after', '<=', now)
       .where('architecture', 'in', t.architectures)
-      .where('backend', 'in', t.backends);
-    const memory = t.memoryMb ?? null;
-    q = memory === null ? q.where('min_memory_mb', 'is', null) : q.where((eb) => eb.or([eb('min_memory_mb', 'is', null), eb('min_memory_mb', '<=', memory)]));
-    q = q.orderBy('priority', 'desc').orderBy('run_after').orderBy('id').limit(1);
-    const job = await (ctx.h.dialect === 'postgres' ? q.forUpdate().skipLocked() : q).executeTakeFirst();
-    if (!job) return null;
-
-    const leaseToken = randomBytes(24).toString('base64url');
-    const leaseExpiresAt = now + ctx.queue.leaseMs;
-    const updated = await trx
-      .updateTable('jobs')
-      .set({ status: 'running', lease_token: leaseToken, lease_expires_at: leaseExpiresAt, worker_id: worker.id, updated_at: now })
-      .where('id', '=', job.id)
-      .where('status', '=', 'queued')
+      .where('backend', 'in', t.backends)
+      .where((eb) => (memory === null ? eb('min_memory_mb', 'is', null) : eb.or([eb('min_memory_mb', 'is', null), eb('min_memory_mb', '<=', memory)])))
+      .orderBy('priority', 'desc')
+      .orderBy('run_after')
+      .orderBy('id')
+      .limit(1);
+    return ctx.h.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
+  };
+  let now = 0;
+  let job: JobRow | undefined;
+  let attemptId = 0;
+  if (ctx.h.dialect === 'postgres') {
+    // One statement, so one round trip: pick (skipping rows other claims hold), lease,
+    // open the attempt and note the worker's current job, atomically.
+    now = ctx.now();
+    const row = await ctx.h.db
+      .with('picked', (db) => candidates(db as unknown as Kysely<Database>, now))
+      .with('job', (db) =>
+        db
+          .updateTable('jobs')
+          .from('picked')
+          .set({ status: 'running', lease_token: leaseToken, lease_expires_at: now + ctx.queue.leaseMs, worker_id: worker.id, updated_at: now })
+          .whereRef('jobs.id', '=', 'picked.id')
+          .where('jobs.status', '=', 'queued')
+          .returningAll('jobs'),
+      )
+      .with('attempt', (db) =>
+        db
+          .insertInto('build_attempts')
+          .columns(['job_id', 'worker_id', 'worker_name', 'backend', 'lease_token', 'started_at'])
+          .expression((eb) => eb.selectFrom('job').select((e) => ['job.id', e.val(worker.id).as('worker_id'), e.val(worker.name).as('worker_name'), 'job.backend', e.val(leaseToken).as('lease_token'), e.val(now).as('started_at')]))
+          .returning('id'),
+      )
+      .with('noted', (db) =>
+        db
+          .updateTable('workers')
+          .set((eb) => ({ current_job_id: eb.selectFrom('job').select('job.id'), last_seen_at: now }))
+          .where('id', '=', worker.id)
+          .where((eb) => eb.exists(eb.selectFrom('job').select('job.id')))
+          .returning('workers.id'),
+      )
+      .selectFrom(['job', 'attempt'])
+      .selectAll('job')
+      .select('attempt.id as attempt_id')
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) return null;
-    const attempt = await trx
-      .insertInto('build_attempts')
-      .values({ job_id: job.id, worker_id: worker.id, worker_name: worker.name, backend: job.backend, lease_token: leaseToken, started_at: now, ended_at: null, exit_code: null, signal: null, failure_class: null, message: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await trx.updateTable('workers').set({ current_job_id: job.id, last_seen_at: now }).where('id', '=', worker.id).execute();
-    return { jobId: job.id, leaseToken, leaseExpiresAt, attemptId: attempt.id, confirmation: job.attempts_unreproducible > 0 };
-  });
-  if (!claimed) return null;
-  const [job, input] = await Promise.all([jobInfo(ctx.h.db, claimed.jobId), buildInputOf(ctx.h.db, (await ctx.h.db.selectFrom('jobs').select('source_package_id').where('id', '=', claimed.jobId).executeTakeFirstOrThrow()).source_package_id)]);
+    if (row) {
+      const { attempt_id, ...rest } = row as JobRow & { attempt_id: number };
+      job = rest as JobRow;
+      attemptId = attempt_id;
+    }
+  } else {
+    await ctx.h.write(async (trx) => {
+      now = ctx.now();
+      // Pick and lease in one statement; the immediate transaction holds the write lock.
+      job = (await trx
+        .updateTable('jobs')
+        .set({ status: 'running', lease_token: leaseToken, lease_expires_at: now + ctx.queue.leaseMs, worker_id: worker.id, updated_at: now })
+        .where('id', '=', (eb) => candidates(eb as unknown as Kysely<Database>, now))
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()) as JobRow | undefined;
+      if (!job) return;
+      const attempt = await trx
+        .insertInto('build_attempts')
+        .values({ job_id: job.id, worker_id: worker.id, worker_name: worker.name, backend: job.backend, lease_token: leaseToken, started_at: now, ended_at: null, exit_code: null, signal: null, failure_class: null, message: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      attemptId = attempt.id;
+      await trx.updateTable('workers').set({ current_job_id: job.id, last_seen_at: now }).where('id', '=', worker.id).execute();
+    });
+  }
+  if (!job) return null;
+  const leased: JobRow = job;
+  const [pkg, input] = await Promise.all([
+    ctx.h.db.selectFrom('source_packages').select(['distribution', 'suite', 'architecture as package_architecture', 'name', 'version']).where('id', '=', leased.source_package_id).executeTakeFirstOrThrow(),
+    buildInputOf(ctx.h.db, leased.source_package_id),
+  ]);
+  const claimedJob = toJobInfo({ ...leased, ...pkg, worker_name: worker.name });
+  const claimed = { leaseToken, leaseExpiresAt: now + ctx.queue.leaseMs, attemptId, confirmation: leased.attempts_unreproducible > 0 };
   return {
-    job,
+    job: claimedJob,
     leaseToken: claimed.leaseToken,
     leaseExpiresAt: claimed.leaseExpiresAt,
     heartbeatIntervalMs: ctx.queue.heartbeatIntervalMs,
     attemptId: claimed.attemptId,
     confirmation: claimed.confirmation,
-    input: input ?? { backend: job.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: job.minMemoryMb, artifacts: [] },
+    input: input ?? { backend: leased.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: leased.min_memory_mb, artifacts: [] },
   };
 }
 
