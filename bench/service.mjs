@@ -115,5 +115,6 @@ async function list(kind) {
 
 const kinds = ['sqlite', ...(process.env.DATABASE_URL ? ['postgres'] : [])];
 if (kinds.length === 1) console.log('PostgreSQL skipped: DATABASE_URL is not set');
-for (const k of kinds) await claims(k);
-for (const k of kinds) await list(k);
+const only = process.env.BENCH_ONLY;
+for (const k of kinds) if (!only || only === "claims") await claims(k);
+for (const k of kinds) if (!only || only === "list") await list(k);

@@ -102,6 +102,7 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
   const database = new BetterSqlite3(file, { timeout: options.busyTimeoutMs ?? 15_000 });
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
+  database.pragma('wal_autocheckpoint = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 15_000)}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
