@@ -164,6 +164,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create unique index results_one_final on results (job_id) where final = 1`.execute(db);
       },
     },
+    '0002_list_indexes': {
+      // The package list's usual filters over the versions in the archive, each
+      // index in the list's order (name, id), so a page is read from the index
+      // without sorting; the verdict is in them, so its filter needs no row.
+      async up(db: Kysely<any>): Promise<void> {
+        await sql`create index source_packages_in_name on source_packages (name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        await sql`create index source_packages_in_arch on source_packages (architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        await sql`create index source_packages_in_dsa on source_packages (distribution, suite, architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
+      },
+    },
   };
 }
 

@@ -313,6 +313,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
 
     return { listed: listed.size, added: added.length, changed: changed.length, returned: returned.length, left: leftIds.length, enqueued: toEnqueue.length, superseded };
   });
+  packagesChanged(ctx);
   // PostgreSQL plans by its statistics: after a large sync they are stale until autovacuum
   // comes by, and the claim would sort the whole queue instead of walking its index.
   if (ctx.h.dialect === 'postgres' && summary.added + summary.left + summary.changed >= 1000) {
@@ -368,14 +369,116 @@ export function pageOf(page: Page): { limit: number; offset: number } {
   };
 }
 
-/** Package versions matching the filter, by name then version age, with the total for paging. */
-export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page = {}): Promise<{ total: number; items: PackageSummary[] }> {
+/** Where a page starts: after this (name, id) in the list's order. */
+export interface PageCursor {
+  name: string;
+  id: number;
+}
+
+/** The opaque text of a cursor, for the API. */
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(JSON.stringify([c.name, c.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(text: string): PageCursor {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    v = null;
+  }
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !Number.isSafeInteger(v[1])) throw new InvalidInputError('Cannot page packages: the "after" cursor is not one a list gave out');
+  return { name: v[0], id: v[1] as number };
+}
+
+/** Bookmarks every MARK_EVERY rows of a counted list (SQLite): an offset then skips at most this many rows. */
+const MARK_EVERY = 128;
+/** Totals are kept for at most this long on PostgreSQL, where other daemons' writes are not seen (see listPackages). */
+const TOTAL_TTL_MS = 2_000;
+/** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
+const TOTAL_SLOW_MS = 10;
+const TOTALS_KEPT = 1_000;
+
+/** Marks the package list as changed by this store (call after the write committed): totals are counted again. */
+export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts' = 'packages'): void {
+  if (what === 'packages') ctx.totals.generation++;
+  else ctx.totals.verdicts++;
+}
+
+/**
+ * Package versions matching the filter, by name then id (version age), with the
+ * total for paging: `offset` rows skipped, or the rows after a cursor (keyset
+ * paging, which stays fast however deep), then `offset`.
+ *
+ * Counting a large list costs far more than reading a page of it, so the total is
+ * kept while the list cannot have changed. On SQLite that is exact: this store's
+ * own writes bump a generation (a verdict filter's also on every final verdict),
+ * and `PRAGMA data_version` changes when any other connection commits. There the
+ * count also notes a bookmark every MARK_EVERY rows, so a deep offset starts at
+ * its bookmark instead of stepping over every row before it (the query runs on
+ * the event loop: it must stay short). On PostgreSQL a total is kept for
+ * TOTAL_TTL_MS, and only when counting was slow: this store's writes still count
+ * at once, another daemon's show within that time.
+ */
+export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page & { after?: PageCursor | undefined } = {}): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
-  const [count, rows] = await Promise.all([
-    filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    filtered(ctx.h.db, filter).selectAll().orderBy('name').orderBy('id').limit(limit).offset(offset).execute(),
-  ]);
-  return { total: Number(count.n), items: rows.map(toPackageSummary) };
+  const after = page.after;
+  if (after !== undefined && (typeof after.name !== 'string' || !Number.isSafeInteger(after.id))) throw new InvalidInputError('Cannot page packages: malformed cursor');
+  const sqlite = ctx.h.dialect === 'sqlite';
+  filtered(ctx.h.db, filter); // validates the filter before anything is looked up
+  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.archive ?? 'in']);
+  let stamp = `${ctx.totals.generation}:${filter.verdict === undefined ? '' : ctx.totals.verdicts}`;
+  if (sqlite) {
+    const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(ctx.h.db);
+    stamp += `:${rows[0]?.data_version ?? ''}`;
+  }
+  const started = Date.now();
+  let kept = ctx.totals.entries.get(key);
+  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
+
+  const read = async (from: PageCursor | undefined, skip: number, inclusive: boolean) => {
+    let q = filtered(ctx.h.db, filter).selectAll();
+    if (from !== undefined) q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(from.name, from.id)));
+    return q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+  };
+  const readPage = () => {
+    if (after === undefined && kept?.marks) {
+      const k = Math.min(Math.floor(offset / MARK_EVERY), kept.marks.length - 1);
+      if (k > 0) return read(kept.marks[k], offset - k * MARK_EVERY, true);
+    }
+    return read(after, offset, false);
+  };
+
+  const rows = await readPage();
+  let total: number;
+  if (kept) {
+    total = kept.total;
+  } else if (after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0))) {
+    total = offset + rows.length; // a short page ends the list: known without counting
+  } else {
+    let marks: { name: string; id: number }[] | null = null;
+    if (sqlite) {
+      // The count and a bookmark every MARK_EVERY rows, in one pass over the list's index.
+      const numbered = filtered(ctx.h.db, filter)
+        .select(['name', 'id'])
+        .select(sql<number>`row_number() over (order by name, id)`.as('rn'))
+        .select(sql<number>`count(*) over ()`.as('total'))
+        .as('numbered');
+      const found = await ctx.h.db.selectFrom(numbered).select(['name', 'id', 'total']).where(sql<boolean>`(rn - 1) % ${MARK_EVERY} = 0`).orderBy('rn').execute();
+      total = Number(found[0]?.total ?? 0);
+      marks = found.map((r) => ({ name: r.name, id: Number(r.id) }));
+    } else {
+      total = Number((await filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    }
+    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) {
+      const entries = ctx.totals.entries;
+      entries.delete(key);
+      if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
+      entries.set(key, { total, stamp, at: started, marks });
+    }
+  }
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  return { total, items: rows.map(toPackageSummary), next: last ? { name: last.name, id: last.id } : null };
 }
 
 /** Every version ever seen of one package in one (distribution, suite, architecture), newest first. */

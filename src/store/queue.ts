@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { type StoreContext, canonicalJson, parseJson, retryDelay } from './context.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
-import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, pageOf } from './packages.js';
+import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, packagesChanged, pageOf } from './packages.js';
 import { type Database, type FailureClass, JOB_STATUSES, type JobStatus, type JobTable, type ResultTable, VERDICTS, type Verdict } from './schema.js';
 import { identifier, integer, json, packageName, packageVersion, sha256Hex, text } from './validate.js';
 import { type WorkerTags, validateTags } from './workers.js';
@@ -385,7 +385,7 @@ function nextRun(ctx: StoreContext, job: JobRow, cls: FailureClass | null, now: 
  * against that class's retries. A job out of them is done with an ERROR result.
  */
 export async function expireLeases(ctx: StoreContext, now = ctx.now()): Promise<ExpiredLease[]> {
-  return ctx.h.write(async (trx) => {
+  const expired = await ctx.h.write(async (trx) => {
     let q = trx.selectFrom('jobs').selectAll().where('status', '=', 'running').where('lease_expires_at', '<=', now).orderBy('id');
     if (ctx.h.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const expired = await q.execute();
@@ -414,6 +414,9 @@ export async function expireLeases(ctx: StoreContext, now = ctx.now()): Promise<
     }
     return out;
   });
+  // A job out of retries got its final verdict: the package list changed.
+  if (expired.some((e) => !e.requeued)) packagesChanged(ctx, 'verdicts');
+  return expired;
 }
 
 interface ValidReport {
@@ -566,6 +569,7 @@ export async function report(ctx: StoreContext, jobId: number, leaseToken: strin
     }
     return { resultId: result.id, duplicate: false };
   });
+  if (!outcome.duplicate) packagesChanged(ctx, 'verdicts');
   const [row, job] = await Promise.all([ctx.h.db.selectFrom('results').selectAll().where('id', '=', outcome.resultId).executeTakeFirstOrThrow(), jobInfo(ctx.h.db, jobId)]);
   return { result: toResultInfo(row), job, duplicate: outcome.duplicate };
 }
