@@ -39,7 +39,7 @@ export interface TotalsCache {
   generation: number;
   /** Bumped after every write of this store that changes a latest verdict (a final result). */
   verdicts: number;
-  readonly entries: Map<string, { total: number; stamp: string; at: number; marks: readonly { name: string; id: number }[] | null }>;
+  readonly entries: Map<string, { total: number; stamp: string; at: number; marks: { pos: number; name: string; id: number }[] | null }>;
 }
 
 export interface StoreContext {

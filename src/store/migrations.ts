@@ -172,6 +172,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index source_packages_in_name on source_packages (name, id, latest_verdict) where left_archive_at is null`.execute(db);
         await sql`create index source_packages_in_arch on source_packages (architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
         await sql`create index source_packages_in_dsa on source_packages (distribution, suite, architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        if (dialect === 'sqlite') {
+          // Name substrings: an FTS5 trigram index over the names (external content, kept by triggers).
+          await sql`create virtual table source_package_names using fts5(name, content='source_packages', content_rowid='id', tokenize='trigram')`.execute(db);
+          await sql`insert into source_package_names(source_package_names) values ('rebuild')`.execute(db);
+          await sql`create trigger source_package_names_insert after insert on source_packages begin insert into source_package_names(rowid, name) values (new.id, new.name); end`.execute(db);
+          await sql`create trigger source_package_names_delete after delete on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); end`.execute(db);
+          await sql`create trigger source_package_names_update after update of name on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); insert into source_package_names(rowid, name) values (new.id, new.name); end`.execute(db);
+        }
       },
     },
   };

@@ -340,7 +340,13 @@ export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
   };
 }
 
-function filtered(db: Kysely<Database>, f: PackageFilter) {
+/**
+ * The package versions a filter selects. `trigrams`: on SQLite, narrow a name
+ * filter of three characters or more by the trigram index first (migration
+ * 0002; the LIKE still decides): right for counting, while reading a page in
+ * order is quicker along the name index.
+ */
+function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
   let q = db.selectFrom('source_packages');
   if (f.distribution !== undefined) q = q.where('distribution', '=', identifier('distribution', f.distribution));
   if (f.suite !== undefined) q = q.where('suite', '=', identifier('suite', f.suite));
@@ -349,6 +355,8 @@ function filtered(db: Kysely<Database>, f: PackageFilter) {
     if (typeof f.name !== 'string' || f.name.length > 200) throw new InvalidInputError('Cannot filter packages: the name filter is not a string of at most 200 characters');
     const pattern = `%${f.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+    // The trigram tokenizer folds case (a superset of what lower() folds) and matches a quoted phrase as a substring.
+    if (trigrams && [...f.name].length >= 3) q = q.where(sql<boolean>`id in (select rowid from source_package_names where source_package_names match ${`"${f.name.replace(/"/g, '""')}"`})`);
   }
   if (f.verdict !== undefined) {
     if (f.verdict === 'none') q = q.where('latest_verdict', 'is', null);
@@ -391,8 +399,8 @@ export function decodeCursor(text: string): PageCursor {
   return { name: v[0], id: v[1] as number };
 }
 
-/** Bookmarks every MARK_EVERY rows of a counted list (SQLite): an offset then skips at most this many rows. */
-const MARK_EVERY = 128;
+/** Bookmarks kept per list (SQLite): where pages already read begin. */
+const MARKS_KEPT = 4_096;
 /** Totals are kept for at most this long on PostgreSQL, where other daemons' writes are not seen (see listPackages). */
 const TOTAL_TTL_MS = 2_000;
 /** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
@@ -413,12 +421,12 @@ export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts'
  * Counting a large list costs far more than reading a page of it, so the total is
  * kept while the list cannot have changed. On SQLite that is exact: this store's
  * own writes bump a generation (a verdict filter's also on every final verdict),
- * and `PRAGMA data_version` changes when any other connection commits. There the
- * count also notes a bookmark every MARK_EVERY rows, so a deep offset starts at
- * its bookmark instead of stepping over every row before it (the query runs on
- * the event loop: it must stay short). On PostgreSQL a total is kept for
- * TOTAL_TTL_MS, and only when counting was slow: this store's writes still count
- * at once, another daemon's show within that time.
+ * and `PRAGMA data_version` changes when any other connection commits. There,
+ * too, the first row of every page read is kept as a bookmark, so a later offset
+ * starts at the nearest bookmark before it instead of stepping over every row
+ * from the start (the query runs on the event loop: it must stay short). On
+ * PostgreSQL a total is kept for TOTAL_TTL_MS, and only when counting was slow:
+ * this store's writes still count at once, another daemon's show within that time.
  */
 export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page & { after?: PageCursor | undefined } = {}): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
@@ -436,47 +444,59 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   let kept = ctx.totals.entries.get(key);
   if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
 
-  const read = async (from: PageCursor | undefined, skip: number, inclusive: boolean) => {
-    let q = filtered(ctx.h.db, filter).selectAll();
-    if (from !== undefined) q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(from.name, from.id)));
-    return q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+  const remember = (total: number): NonNullable<typeof kept> => {
+    const entries = ctx.totals.entries;
+    entries.delete(key);
+    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
+    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
+    entries.set(key, entry);
+    return entry;
   };
-  const readPage = () => {
-    if (after === undefined && kept?.marks) {
-      const k = Math.min(Math.floor(offset / MARK_EVERY), kept.marks.length - 1);
-      if (k > 0) return read(kept.marks[k], offset - k * MARK_EVERY, true);
-    }
-    return read(after, offset, false);
-  };
+  const count = async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
+  if (sqlite && !kept && filter.name !== undefined && [...filter.name].length >= 3) kept = remember(await count());
 
-  const rows = await readPage();
+  // The page: after the cursor, or from the nearest bookmark at or before the offset.
+  let from = after;
+  let skip = offset;
+  let inclusive = false;
+  const marks = kept?.marks ?? [];
+  let at = -1; // index of the last bookmark at or before the offset
+  if (after === undefined) {
+    for (let lo = 0, hi = marks.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid]!.pos <= offset) (at = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    if (at >= 0) {
+      const m = marks[at]!;
+      (from = m), (skip = offset - m.pos), (inclusive = true);
+    }
+  }
+  let q = filtered(ctx.h.db, filter).selectAll();
+  if (from !== undefined) {
+    const f = from;
+    q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(f.name, f.id)));
+  }
+  const past = kept !== undefined && after === undefined && offset >= kept.total;
+  const rows = past ? [] : await q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+
   let total: number;
   if (kept) {
     total = kept.total;
-  } else if (after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0))) {
-    total = offset + rows.length; // a short page ends the list: known without counting
   } else {
-    let marks: { name: string; id: number }[] | null = null;
-    if (sqlite) {
-      // The count and a bookmark every MARK_EVERY rows, in one pass over the list's index.
-      const numbered = filtered(ctx.h.db, filter)
-        .select(['name', 'id'])
-        .select(sql<number>`row_number() over (order by name, id)`.as('rn'))
-        .select(sql<number>`count(*) over ()`.as('total'))
-        .as('numbered');
-      const found = await ctx.h.db.selectFrom(numbered).select(['name', 'id', 'total']).where(sql<boolean>`(rn - 1) % ${MARK_EVERY} = 0`).orderBy('rn').execute();
-      total = Number(found[0]?.total ?? 0);
-      marks = found.map((r) => ({ name: r.name, id: Number(r.id) }));
-    } else {
-      total = Number((await filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    }
-    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) {
-      const entries = ctx.totals.entries;
-      entries.delete(key);
-      if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
-      entries.set(key, { total, stamp, at: started, marks });
-    }
+    const short = after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0));
+    total = short ? offset + rows.length : await count(); // a short page ends the list: known without counting
+    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) kept = remember(total);
   }
+  const first = rows[0];
+  if (sqlite && kept?.marks && after === undefined && first && (at < 0 || marks[at]!.pos !== offset) && kept.marks.length < MARKS_KEPT) {
+    kept.marks.splice(at + 1, 0, { pos: offset, name: first.name, id: first.id });
+  }
+  return finish(total, rows, limit);
+}
+
+function finish(total: number, rows: Selectable<SourceRow>[], limit: number): { total: number; items: PackageSummary[]; next: PageCursor | null } {
   const last = rows.length === limit ? rows[rows.length - 1] : undefined;
   return { total, items: rows.map(toPackageSummary), next: last ? { name: last.name, id: last.id } : null };
 }
