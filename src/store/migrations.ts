@@ -180,6 +180,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           await sql`create trigger source_package_names_delete after delete on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); end`.execute(db);
           await sql`create trigger source_package_names_update after update of name on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); insert into source_package_names(rowid, name) values (new.id, new.name); end`.execute(db);
         }
+        if (dialect === 'postgres') {
+          // Name substrings: a trigram index on lower(name), the expression the filter's LIKE uses, where
+          // pg_trgm can be had. It goes to the public schema (the store's schema may be dropped with its
+          // tables); without it (no extension, no right to create it) the filter scans, as before.
+          await sql`do $$
+            begin
+              if not exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                begin
+                  create extension pg_trgm schema public;
+                exception when others then
+                  raise notice 'pg_trgm cannot be created (%): package name filters will scan', sqlerrm;
+                end;
+              end if;
+              if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                execute format('create index source_packages_name_trgm on source_packages using gin (lower(name) %I.gin_trgm_ops)',
+                  (select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'));
+              end if;
+            end $$`.execute(db);
+        }
       },
     },
   };
