@@ -302,26 +302,39 @@ export async function claim(ctx: StoreContext, workerId: number, tags?: WorkerTa
       job = rest as JobRow;
       attemptId = attempt_id;
     }
-  } else {
-    await ctx.h.write(async (trx) => {
+  } else if (ctx.h.writeSync) {
+    // SQLite: the whole claim runs synchronously in one immediate transaction, on
+    // prepared statements kept by their text (it is the queue's hottest path).
+    const arch = t.architectures.map(() => '?').join(', ');
+    const backends = t.backends.map(() => '?').join(', ');
+    const pick =
+      `update jobs set status = 'running', lease_token = ?, lease_expires_at = ?, worker_id = ?, updated_at = ? ` +
+      `where status = 'queued' and id = (select id from jobs where status = 'queued' and run_after <= ? and architecture in (${arch}) and backend in (${backends}) ` +
+      `and (min_memory_mb is null${memory === null ? '' : ' or min_memory_mb <= ?'}) order by priority desc, run_after, id limit 1) returning *`;
+    const out = await ctx.h.writeSync((prepare) => {
       now = ctx.now();
-      // Pick and lease in one statement; the immediate transaction holds the write lock.
-      job = (await trx
-        .updateTable('jobs')
-        .set({ status: 'running', lease_token: leaseToken, lease_expires_at: now + ctx.queue.leaseMs, worker_id: worker.id, updated_at: now })
-        .where('id', '=', (eb) => candidates(eb as unknown as Kysely<Database>, now))
-        .where('status', '=', 'queued')
-        .returningAll()
-        .executeTakeFirst()) as JobRow | undefined;
-      if (!job) return;
-      const attempt = await trx
-        .insertInto('build_attempts')
-        .values({ job_id: job.id, worker_id: worker.id, worker_name: worker.name, backend: job.backend, lease_token: leaseToken, started_at: now, ended_at: null, exit_code: null, signal: null, failure_class: null, message: null })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      attemptId = attempt.id;
-      await trx.updateTable('workers').set({ current_job_id: job.id, last_seen_at: now }).where('id', '=', worker.id).execute();
+      const params: unknown[] = [leaseToken, now + ctx.queue.leaseMs, worker.id, now, now, ...t.architectures, ...t.backends, ...(memory === null ? [] : [memory])];
+      const row = prepare(pick).get(params) as JobRow | undefined;
+      if (!row) return undefined;
+      const attempt = prepare('insert into build_attempts (job_id, worker_id, worker_name, backend, lease_token, started_at) values (?, ?, ?, ?, ?, ?) returning id').get(row.id, worker.id, worker.name, row.backend, leaseToken, now) as { id: number };
+      prepare('update workers set current_job_id = ?, last_seen_at = ? where id = ?').run(row.id, now, worker.id);
+      const pkg = prepare('select distribution, suite, architecture as package_architecture, name, version from source_packages where id = ?').get(row.source_package_id) as { distribution: string; suite: string; package_architecture: string; name: string; version: string };
+      const input = prepare('select * from build_inputs where source_package_id = ?').get(row.source_package_id) as Selectable<Database['build_inputs']> | undefined;
+      const artifacts = input ? (prepare('select name, version, architecture, url, sha256, size from binary_packages where source_package_id = ? order by id').all(row.source_package_id) as BuildInputInfo['artifacts']) : [];
+      return { row, attemptId: attempt.id, pkg, input: input ? { backend: input.backend, recipe: parseJson<unknown>(input.recipe, {}), buildinfoUrl: input.buildinfo_url, buildinfoSha256: input.buildinfo_sha256, minMemoryMb: input.min_memory_mb, artifacts } : null };
     });
+    if (!out) return null;
+    return {
+      job: toJobInfo({ ...out.row, ...out.pkg, worker_name: worker.name }),
+      leaseToken,
+      leaseExpiresAt: now + ctx.queue.leaseMs,
+      heartbeatIntervalMs: ctx.queue.heartbeatIntervalMs,
+      attemptId: out.attemptId,
+      confirmation: out.row.attempts_unreproducible > 0,
+      input: out.input ?? { backend: out.row.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: out.row.min_memory_mb, artifacts: [] },
+    };
+  } else {
+    throw new Error('Cannot claim: a SQLite store without its synchronous transaction');
   }
   if (!job) return null;
   const leased: JobRow = job;
