@@ -41,6 +41,8 @@ export interface DatabaseHandle {
    * Safe beside Kysely because under the lock no Kysely transaction is open, and
    * Kysely's single statements run to completion synchronously.
    */
+  /** SQLite only: `PRAGMA data_version`, which changes when another connection commits. */
+  readonly dataVersion?: () => number;
   readonly writeSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
   close(): Promise<void>;
 }
@@ -151,7 +153,9 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
   }
   const writeSync = <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T): Promise<T> =>
     lock.run(async () => database.transaction(() => fn((text) => cached.prepare(text))).immediate());
-  return { db, dialect: 'sqlite', write, writeSync, close: () => db.destroy() };
+  const versionStatement = database.prepare('pragma data_version').pluck();
+  const dataVersion = () => versionStatement.get() as number;
+  return { db, dialect: 'sqlite', write, writeSync, dataVersion, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -436,10 +436,7 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   filtered(ctx.h.db, filter); // validates the filter before anything is looked up
   const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.archive ?? 'in']);
   let stamp = `${ctx.totals.generation}:${filter.verdict === undefined ? '' : ctx.totals.verdicts}`;
-  if (sqlite) {
-    const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(ctx.h.db);
-    stamp += `:${rows[0]?.data_version ?? ''}`;
-  }
+  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
   const started = Date.now();
   let kept = ctx.totals.entries.get(key);
   if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
