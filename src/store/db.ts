@@ -140,7 +140,19 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
     // migration transaction fail busy: then it is tried again, and finds the work done.
     for (let attempt = 1; ; attempt++) {
       try {
-        await lock.run(() => migrateToLatest(db, 'sqlite'));
+        // Kysely runs SQLite migrations outside a transaction (no transactional DDL there), so
+        // two processes could both see a migration pending and both run it: the whole
+        // migration holds the write lock instead, and whoever comes second finds it done.
+        await lock.run(async () => {
+          database.exec('begin immediate');
+          try {
+            await migrateToLatest(db, 'sqlite');
+            database.exec('commit');
+          } catch (err) {
+            if (database.inTransaction) database.exec('rollback');
+            throw err;
+          }
+        });
         break;
       } catch (err) {
         if (attempt >= 20 || !/SQLITE_BUSY|database is locked/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) throw err;
