@@ -400,12 +400,12 @@ export function decodeCursor(text: string): PageCursor {
 }
 
 /** Bookmarks kept per list (SQLite): where pages already read begin. */
-const MARKS_KEPT = 4_096;
+const MARKS_KEPT = 1_024;
 /** Totals are kept for at most this long on PostgreSQL, where other daemons' writes are not seen (see listPackages). */
 const TOTAL_TTL_MS = 2_000;
 /** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
 const TOTAL_SLOW_MS = 10;
-const TOTALS_KEPT = 1_000;
+const TOTALS_KEPT = 256;
 
 /** Marks the package list as changed by this store (call after the write committed): totals are counted again. */
 export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts' = 'packages'): void {
