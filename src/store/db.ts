@@ -41,6 +41,13 @@ export interface DatabaseHandle {
    * Safe beside Kysely because under the lock no Kysely transaction is open, and
    * Kysely's single statements run to completion synchronously.
    */
+  /**
+   * SQLite only: runs `fn` synchronously on the cached statements, outside a
+   * transaction but under write()'s lock, so it never reads what a write
+   * transaction on this connection has not committed yet (Kysely's own reads wait
+   * for the connection in the same way). For single reads on hot paths.
+   */
+  readonly readSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
   /** SQLite only: `PRAGMA data_version`, which changes when another connection commits. */
   readonly dataVersion?: () => number;
   readonly writeSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
@@ -167,7 +174,8 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
     lock.run(async () => database.transaction(() => fn((text) => cached.prepare(text))).immediate());
   const versionStatement = database.prepare('pragma data_version').pluck();
   const dataVersion = () => versionStatement.get() as number;
-  return { db, dialect: 'sqlite', write, writeSync, dataVersion, close: () => db.destroy() };
+  const readSync = <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T): Promise<T> => lock.run(async () => fn((text) => cached.prepare(text)));
+  return { db, dialect: 'sqlite', write, writeSync, readSync, dataVersion, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -237,7 +237,9 @@ function checkId(what: string, id: unknown): number {
  */
 export async function claim(ctx: StoreContext, workerId: number, tags?: WorkerTags): Promise<ClaimedJob | null> {
   checkId('worker', workerId);
-  const worker = await ctx.h.db.selectFrom('workers').select(['id', 'name', 'tags']).where('id', '=', workerId).executeTakeFirst();
+  const worker = ctx.h.readSync
+    ? await ctx.h.readSync((prepare) => prepare('select id, name, tags from workers where id = ?').get(workerId) as { id: number; name: string; tags: string } | undefined)
+    : await ctx.h.db.selectFrom('workers').select(['id', 'name', 'tags']).where('id', '=', workerId).executeTakeFirst();
   if (!worker) throw new NotFoundError(`Cannot claim a job for worker ${workerId}: no such worker`);
   const t = validateTags(tags ?? parseJson<WorkerTags>(worker.tags, { architectures: [], backends: [] }));
   if (t.architectures.length === 0 || t.backends.length === 0) return null;
