@@ -88,6 +88,50 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
       await store.close();
     }));
 
+  test('paging: offsets (from kept bookmarks on SQLite) and the "after" cursor give the same rows as one long read; totals follow syncs, verdicts and other stores at once', () =>
+    withEnv(async (env) => {
+      const store = await env.open();
+      const other = await env.open();
+      const names = Array.from({ length: 120 }, (_, i) => `pkg${String((i * 37) % 120).padStart(3, '0')}`);
+      await store.syncPackages({ ...ARCH, packages: names.map((n) => pkg(n, '1')) });
+      const all = (await store.listPackages(ARCH, { limit: 1000 })).items.map((p) => p.id);
+      assert.equal(all.length, 120);
+      for (const round of [1, 2]) {
+        // In an odd order, so later offsets start from bookmarks taken by earlier pages.
+        for (const offset of [70, 0, 7, 119, 35, 36, 120, 500, 64]) {
+          const page = await store.listPackages(ARCH, { limit: 9, offset });
+          assert.deepEqual(page.items.map((p) => p.id), all.slice(offset, offset + 9), `round ${round}, offset ${offset}`);
+          assert.equal(page.total, 120);
+        }
+      }
+      const byCursor: number[] = [];
+      for (let after, n = 0; n < 20; n++) {
+        const page = await store.listPackages(ARCH, { limit: 25, after });
+        byCursor.push(...page.items.map((p) => p.id));
+        if (page.next === null) break;
+        after = page.next;
+      }
+      assert.deepEqual(byCursor, all);
+      const named = await store.listPackages({ ...ARCH, name: 'KG01' }, { limit: 5, offset: 5 });
+      assert.deepEqual([named.total, named.items.map((p) => p.name)], [10, ['pkg015', 'pkg016', 'pkg017', 'pkg018', 'pkg019']]);
+      assert.equal((await store.listPackages({ ...ARCH, name: 'zzz' })).total, 0);
+      // Another store (another daemon or process) adds versions: counted again, the bookmarks dropped.
+      await other.syncPackages({ ...ARCH, packages: [...names, 'aaa', 'pkg0355'].map((n) => pkg(n, '1')) });
+      const after = await store.listPackages(ARCH, { limit: 9, offset: 36 });
+      assert.equal(after.total, 122);
+      assert.deepEqual(after.items.map((p) => p.name), ['pkg035', 'pkg0355', 'pkg036', 'pkg037', 'pkg038', 'pkg039', 'pkg040', 'pkg041', 'pkg042']);
+      assert.equal((await store.listPackages({ ...ARCH, name: 'pkg035' })).total, 2);
+      // A final verdict moves a package between verdict filters at once.
+      assert.equal((await store.listPackages({ ...ARCH, verdict: 'none' }, { limit: 5 })).total, 122);
+      const { worker } = await store.addWorker('w1', X86);
+      const c = (await store.claim(worker.id))!;
+      await store.report(c.job.id, c.leaseToken, { verdict: 'REPRODUCIBLE' });
+      assert.equal((await store.listPackages({ ...ARCH, verdict: 'none' }, { limit: 5 })).total, 121);
+      assert.equal((await store.listPackages({ ...ARCH, verdict: 'REPRODUCIBLE' }, { limit: 5 })).total, 1);
+      await other.close();
+      await store.close();
+    }));
+
   test('listing filters by name substring and latest verdict and pages; counts are per verdict', () =>
     withEnv(async (env) => {
       const store = await env.open();

@@ -63,10 +63,20 @@ export const PackageQuery = Type.Object({
   sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('-name'), Type.Literal('recent'), Type.Literal('verdict')], { description: 'order (default name)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  after: Type.Optional(Type.String({ maxLength: 1024, description: 'the `next` cursor of the previous page: the page after it (keyset paging, fast however deep); offset then counts from there' })),
 });
 export type PackageQuery = Static<typeof PackageQuery>;
 
-export const PackageList = Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(PackageSummary) }, { $id: 'PackageList' });
+export const PackageList = Type.Object(
+  {
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    items: Type.Array(PackageSummary),
+    next: Type.Optional(Nullable(Type.String({ description: 'pass as `after` for the next page; null after a short page' }))),
+  },
+  { $id: 'PackageList' },
+);
 export type PackageList = Static<typeof PackageList>;
 
 export const ResultSummary = Type.Object(

@@ -1,7 +1,7 @@
 // Packages: the filtered, paged list, one package version with its build input
 // and the history of every version of it, and the admin's sync.
 import { PackageDetail, PackageList, PackageQuery, SyncRequest, SyncResponse, type ResultSummary } from '../api/schemas.js';
-import type { PackageFilter, Verdict } from '../store/index.js';
+import { type PackageFilter, type Verdict, decodeCursor, encodeCursor } from '../store/index.js';
 import { type App, IdParams, type RouteDeps, errorsOf } from './context.js';
 import { artifactRef, packageSummary, resultSummary } from './map.js';
 
@@ -20,8 +20,8 @@ export function packageRoutes(app: App, { store, auth, syncLimitBytes }: RouteDe
     };
     const limit = q.limit ?? 100;
     const offset = q.offset ?? 0;
-    const page = await store.listPackages(filter, { limit, offset }, q.sort);
-    return { total: page.total, limit, offset, items: page.items.map(packageSummary) };
+    const page = await store.listPackages(filter, { limit, offset, after: q.after === undefined ? undefined : decodeCursor(q.after) }, q.sort);
+    return { total: page.total, limit, offset, items: page.items.map(packageSummary), next: page.next === null ? null : encodeCursor(page.next) };
   });
 
   app.get('/api/v1/packages/:id', { schema: { tags: ['packages'], summary: 'One package version, its build input and the results of every version of it', params: IdParams, response: { 200: PackageDetail, ...errorsOf(400, 404) } } }, async (request) => {

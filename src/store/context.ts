@@ -33,8 +33,18 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
   },
 };
 
+/** Package-list totals already counted, by filter (see packages.ts, countPackages). */
+export interface TotalsCache {
+  /** Bumped after every write of this store that changes which package versions there are (a sync). */
+  generation: number;
+  /** Bumped after every write of this store that changes a latest verdict (a final result). */
+  verdicts: number;
+  readonly entries: Map<string, { total: number; stamp: string; at: number; marks: { pos: number; name: string; id: number }[] | null }>;
+}
+
 export interface StoreContext {
   readonly h: DatabaseHandle;
+  readonly totals: TotalsCache;
   /** Milliseconds since the epoch; injectable so tests need no sleeping. */
   readonly now: () => number;
   readonly queue: QueueConfig;

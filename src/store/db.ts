@@ -34,6 +34,23 @@ export interface DatabaseHandle {
   readonly dialect: Dialect;
   /** Runs `fn` in one write transaction (see the header). */
   write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only: runs `fn` synchronously in one immediate transaction, under the
+   * same lock as write(), on the same connection, with its statement cache. For
+   * the hot paths (a claim): no query building, no await between statements.
+   * Safe beside Kysely because under the lock no Kysely transaction is open, and
+   * Kysely's single statements run to completion synchronously.
+   */
+  /**
+   * SQLite only: runs `fn` synchronously on the cached statements, outside a
+   * transaction but under write()'s lock, so it never reads what a write
+   * transaction on this connection has not committed yet (Kysely's own reads wait
+   * for the connection in the same way). For single reads on hot paths.
+   */
+  readonly readSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
+  /** SQLite only: `PRAGMA data_version`, which changes when another connection commits. */
+  readonly dataVersion?: () => number;
+  readonly writeSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -62,6 +79,35 @@ const fileMutexes = new Map<string, Mutex>();
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** How many prepared statements a SQLite connection keeps (the store's fixed queries are far fewer). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 seen through a statement cache: Kysely prepares every query it
+ * runs, and preparing costs more than running most of the store's statements.
+ * Statements are kept by their SQL text (the parameters are bound at each run),
+ * the least recently used dropped first. Safe because the store never streams
+ * (a statement is never in use when it is handed out again), and SQLite
+ * re-prepares a statement by itself when a migration changes the schema.
+ */
+function withStatementCache(database: BetterSqlite3.Database): { close(): void; prepare(text: string): BetterSqlite3.Statement } {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 export async function openDatabase(options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   return isPostgresUrl(options.url) ? openPostgres(options.url, options) : openSqlite(options);
 }
@@ -73,9 +119,11 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
   const database = new BetterSqlite3(file, { timeout: options.busyTimeoutMs ?? 15_000 });
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
+  database.pragma('wal_autocheckpoint = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 15_000)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   let mutex = fileMutexes.get(file);
   if (!mutex) fileMutexes.set(file, (mutex = new Mutex()));
   const lock = mutex;
@@ -102,7 +150,19 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
     // "already exists" and "duplicate column" are waited out the same way.
     for (let attempt = 1; ; attempt++) {
       try {
-        await lock.run(() => migrateToLatest(db, 'sqlite'));
+        // Kysely runs SQLite migrations outside a transaction (no transactional DDL there), so
+        // two processes could both see a migration pending and both run it: the whole
+        // migration holds the write lock instead, and whoever comes second finds it done.
+        await lock.run(async () => {
+          database.exec('begin immediate');
+          try {
+            await migrateToLatest(db, 'sqlite');
+            database.exec('commit');
+          } catch (err) {
+            if (database.inTransaction) database.exec('rollback');
+            throw err;
+          }
+        });
         break;
       } catch (err) {
         if (attempt >= 20 || !/SQLITE_BUSY|database is locked|already exists|duplicate column/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) throw err;
@@ -113,7 +173,12 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'sqlite', write, close: () => db.destroy() };
+  const writeSync = <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T): Promise<T> =>
+    lock.run(async () => database.transaction(() => fn((text) => cached.prepare(text))).immediate());
+  const versionStatement = database.prepare('pragma data_version').pluck();
+  const dataVersion = () => versionStatement.get() as number;
+  const readSync = <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T): Promise<T> => lock.run(async () => fn((text) => cached.prepare(text)));
+  return { db, dialect: 'sqlite', write, writeSync, readSync, dataVersion, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -20,8 +20,8 @@ export type { RetryPolicy, QueueConfig } from './context.js';
 export type { PutOptions, StoredBlob, StoredLog } from './blobs.js';
 export { BlobStore } from './blobs.js';
 export type { LogCapOptions } from './log-cap.js';
-export type { ArtifactInput, PackageInput, SyncInput, SyncSummary, PackageSummary, ArtifactInfo, BuildInputInfo, PackageFilter, Page, PackageCount, PackageSort } from './packages.js';
-export { PACKAGE_SORTS } from './packages.js';
+export type { ArtifactInput, PackageInput, SyncInput, SyncSummary, PackageSummary, ArtifactInfo, BuildInputInfo, PackageFilter, Page, PackageCount, PackageSort, PageCursor } from './packages.js';
+export { PACKAGE_SORTS, encodeCursor, decodeCursor } from './packages.js';
 export type { JobInfo, ClaimedJob, HeartbeatAnswer, ReportInput, ResultInfo, ReportOutcome, ExpiredLease, AttemptInfo, PushInput, QueueFilter } from './queue.js';
 export type { WorkerTags, WorkerInfo, WorkerStatusUpdate } from './workers.js';
 export { VERDICTS, FAILURE_CLASSES, JOB_STATUSES, type Verdict, type FailureClass, type JobStatus } from './schema.js';
@@ -78,7 +78,7 @@ export class Store {
     const dataDir = resolve(options.dataDir ?? 'data');
     const h = await openDatabase({ ...options, dataDir });
     const blobs = new BlobStore(options.blobDir ?? join(dataDir, 'blobs'), options.blobMaxBytes);
-    return new Store({ h, now: options.now ?? Date.now, queue: config }, blobs, options.logCap ?? { headBytes: 16 << 20, tailBytes: 16 << 20 });
+    return new Store({ h, now: options.now ?? Date.now, queue: config, totals: { generation: 0, verdicts: 0, entries: new Map() } }, blobs, options.logCap ?? { headBytes: 16 << 20, tailBytes: 16 << 20 });
   }
 
   /** 'sqlite' or 'postgres'. */
@@ -101,7 +101,8 @@ export class Store {
   syncPackages(input: packages.SyncInput): Promise<packages.SyncSummary> {
     return packages.syncPackages(this.ctx, input);
   }
-  listPackages(filter?: packages.PackageFilter, page?: packages.Page, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[] }> {
+  /** Paged by offset, or (by name only) by the cursor of the previous page (`after`: keyset paging, fast however deep). */
+  listPackages(filter?: packages.PackageFilter, page?: packages.Page & { after?: packages.PageCursor | undefined }, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[]; next: packages.PageCursor | null }> {
     return packages.listPackages(this.ctx, filter, page, sort);
   }
   countPackages(filter?: packages.PackageFilter): Promise<number> {

@@ -186,6 +186,43 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_list_indexes': {
+      // The package list's usual filters over the versions in the archive, each
+      // index in the list's order (name, id), so a page is read from the index
+      // without sorting; the verdict is in them, so its filter needs no row.
+      async up(db: Kysely<any>): Promise<void> {
+        await sql`create index source_packages_in_name on source_packages (name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        await sql`create index source_packages_in_arch on source_packages (architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        await sql`create index source_packages_in_dsa on source_packages (distribution, suite, architecture, name, id, latest_verdict) where left_archive_at is null`.execute(db);
+        if (dialect === 'sqlite') {
+          // Name substrings: an FTS5 trigram index over the names (external content, kept by triggers).
+          await sql`create virtual table source_package_names using fts5(name, content='source_packages', content_rowid='id', tokenize='trigram')`.execute(db);
+          await sql`insert into source_package_names(source_package_names) values ('rebuild')`.execute(db);
+          await sql`create trigger source_package_names_insert after insert on source_packages begin insert into source_package_names(rowid, name) values (new.id, new.name); end`.execute(db);
+          await sql`create trigger source_package_names_delete after delete on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); end`.execute(db);
+          await sql`create trigger source_package_names_update after update of name on source_packages begin insert into source_package_names(source_package_names, rowid, name) values ('delete', old.id, old.name); insert into source_package_names(rowid, name) values (new.id, new.name); end`.execute(db);
+        }
+        if (dialect === 'postgres') {
+          // Name substrings: a trigram index on lower(name), the expression the filter's LIKE uses, where
+          // pg_trgm can be had. It goes to the public schema (the store's schema may be dropped with its
+          // tables); without it (no extension, no right to create it) the filter scans, as before.
+          await sql`do $$
+            begin
+              if not exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                begin
+                  create extension pg_trgm schema public;
+                exception when others then
+                  raise notice 'pg_trgm cannot be created (%): package name filters will scan', sqlerrm;
+                end;
+              end if;
+              if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                execute format('create index source_packages_name_trgm on source_packages using gin (lower(name) %I.gin_trgm_ops)',
+                  (select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'));
+              end if;
+            end $$`.execute(db);
+        }
+      },
+    },
   };
 }
 

@@ -349,6 +349,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
 
     return { listed: listed.size, added: added.length, changed: changed.length, returned: returned.length, left: leftIds.length, enqueued: toEnqueue.length, superseded };
   });
+  packagesChanged(ctx);
   // PostgreSQL plans by its statistics: after a large sync they are stale until autovacuum
   // comes by, and the claim would sort the whole queue instead of walking its index.
   if (ctx.h.dialect === 'postgres' && summary.added + summary.left + summary.changed >= 1000) {
@@ -376,7 +377,13 @@ export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
   };
 }
 
-function filtered(db: Kysely<Database>, f: PackageFilter) {
+/**
+ * The package versions a filter selects. `trigrams`: on SQLite, narrow a name
+ * filter of three characters or more by the trigram index first (migration
+ * 0002; the LIKE still decides): right for counting, while reading a page in
+ * order is quicker along the name index.
+ */
+function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
   let q = db.selectFrom('source_packages');
   if (f.distribution !== undefined) q = q.where('distribution', '=', identifier('distribution', f.distribution));
   if (f.suite !== undefined) q = q.where('suite', '=', identifier('suite', f.suite));
@@ -385,6 +392,8 @@ function filtered(db: Kysely<Database>, f: PackageFilter) {
     if (typeof f.name !== 'string' || f.name.length > 200) throw new InvalidInputError('Cannot filter packages: the name filter is not a string of at most 200 characters');
     const pattern = `%${f.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+    // The trigram tokenizer folds case (a superset of what lower() folds) and matches a quoted phrase as a substring.
+    if (trigrams && [...f.name].length >= 3) q = q.where(sql<boolean>`id in (select rowid from source_package_names where source_package_names match ${`"${f.name.replace(/"/g, '""')}"`})`);
   }
   if (f.verdict !== undefined) {
     if (f.verdict === 'none') q = q.where('latest_verdict', 'is', null);
@@ -411,26 +420,148 @@ export function pageOf(page: Page): { limit: number; offset: number } {
   };
 }
 
-/** Package versions matching the filter, by name then version age (or another order), with the total for paging. */
-export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page = {}, sort: PackageSort = 'name'): Promise<{ total: number; items: PackageSummary[] }> {
+/** Where a page starts: after this (name, id) in the list's order. */
+export interface PageCursor {
+  name: string;
+  id: number;
+}
+
+/** The opaque text of a cursor, for the API. */
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(JSON.stringify([c.name, c.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(text: string): PageCursor {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    v = null;
+  }
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !Number.isSafeInteger(v[1])) throw new InvalidInputError('Cannot page packages: the "after" cursor is not one a list gave out');
+  return { name: v[0], id: v[1] as number };
+}
+
+/** Bookmarks kept per list (SQLite): where pages already read begin. */
+const MARKS_KEPT = 1_024;
+/** Totals are kept for at most this long on PostgreSQL, where other daemons' writes are not seen (see listPackages). */
+const TOTAL_TTL_MS = 2_000;
+/** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
+const TOTAL_SLOW_MS = 10;
+const TOTALS_KEPT = 256;
+
+/** Marks the package list as changed by this store (call after the write committed): totals are counted again. */
+export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts' = 'packages'): void {
+  if (what === 'packages') ctx.totals.generation++;
+  else ctx.totals.verdicts++;
+}
+
+/**
+ * Package versions matching the filter, by name then id (version age), with the
+ * total for paging: `offset` rows skipped, or the rows after a cursor (keyset
+ * paging, which stays fast however deep), then `offset`.
+ *
+ * Counting a large list costs far more than reading a page of it, so the total is
+ * kept while the list cannot have changed. On SQLite that is exact: this store's
+ * own writes bump a generation (a verdict filter's also on every final verdict),
+ * and `PRAGMA data_version` changes when any other connection commits. There,
+ * too, the first row of every page read is kept as a bookmark, so a later offset
+ * starts at the nearest bookmark before it instead of stepping over every row
+ * from the start (the query runs on the event loop: it must stay short). On
+ * PostgreSQL a total is kept for TOTAL_TTL_MS, and only when counting was slow:
+ * this store's writes still count at once, another daemon's show within that time.
+ */
+export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}, page: Page & { after?: PageCursor | undefined } = {}, sort: PackageSort = 'name'): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
   if (!(PACKAGE_SORTS as readonly string[]).includes(sort)) throw new InvalidInputError(`Cannot list packages: ${JSON.stringify(sort)} is not an order (${PACKAGE_SORTS.join(', ')})`);
+  if (sort !== 'name') return listPackagesInOrder(ctx, filter, page, sort);
+  const after = page.after;
+  if (after !== undefined && (typeof after.name !== 'string' || !Number.isSafeInteger(after.id))) throw new InvalidInputError('Cannot page packages: malformed cursor');
+  const sqlite = ctx.h.dialect === 'sqlite';
+  filtered(ctx.h.db, filter); // validates the filter before anything is looked up
+  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
+  let stamp = `${ctx.totals.generation}:${filter.verdict === undefined ? '' : ctx.totals.verdicts}`;
+  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
+  const started = Date.now();
+  let kept = ctx.totals.entries.get(key);
+  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
+  // The caller already knows the total (the website counts once per filter).
+  if (!kept && page.total !== undefined) kept = { total: page.total, stamp, at: started, marks: null };
+
+  const remember = (total: number): NonNullable<typeof kept> => {
+    const entries = ctx.totals.entries;
+    entries.delete(key);
+    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
+    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
+    entries.set(key, entry);
+    return entry;
+  };
+  const count = async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
+  if (sqlite && !kept && filter.name !== undefined && [...filter.name].length >= 3) kept = remember(await count());
+
+  // The page: after the cursor, or from the nearest bookmark at or before the offset.
+  let from = after;
+  let skip = offset;
+  let inclusive = false;
+  const marks = kept?.marks ?? [];
+  let at = -1; // index of the last bookmark at or before the offset
+  if (after === undefined) {
+    for (let lo = 0, hi = marks.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid]!.pos <= offset) (at = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    if (at >= 0) {
+      const m = marks[at]!;
+      (from = m), (skip = offset - m.pos), (inclusive = true);
+    }
+  }
+  let q = filtered(ctx.h.db, filter).selectAll();
+  if (from !== undefined) {
+    const f = from;
+    q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(f.name, f.id)));
+  }
+  const past = kept !== undefined && after === undefined && offset >= kept.total;
+  const rows = past ? [] : await q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+
+  let total: number;
+  if (kept) {
+    total = kept.total;
+  } else {
+    const short = after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0));
+    total = short ? offset + rows.length : await count(); // a short page ends the list: known without counting
+    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) kept = remember(total);
+  }
+  const first = rows[0];
+  if (sqlite && kept?.marks && after === undefined && first && (at < 0 || marks[at]!.pos !== offset) && kept.marks.length < MARKS_KEPT) {
+    kept.marks.splice(at + 1, 0, { pos: offset, name: first.name, id: first.id });
+  }
+  return finish(total, rows, limit);
+}
+
+function finish(total: number, rows: Selectable<SourceRow>[], limit: number): { total: number; items: PackageSummary[]; next: PageCursor | null } {
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  return { total, items: rows.map(toPackageSummary), next: last ? { name: last.name, id: last.id } : null };
+}
+
+/** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks. */
+async function listPackagesInOrder(ctx: StoreContext, filter: PackageFilter, page: Page, sort: Exclude<PackageSort, 'name'>): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
+  const { limit, offset } = pageOf(page);
   const base = filtered(ctx.h.db, filter).selectAll();
   const ordered =
-    sort === 'name'
-      ? base.orderBy('name').orderBy('id')
-      : sort === '-name'
-        ? base.orderBy('name', 'desc').orderBy('id', 'desc')
-        : sort === 'recent'
-          ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
-          : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
+    sort === '-name'
+      ? base.orderBy('name', 'desc').orderBy('id', 'desc')
+      : sort === 'recent'
+        ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
+        : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
   const [total, rows] = await Promise.all([page.total ?? countPackages(ctx, filter), ordered.limit(limit).offset(offset).execute()]);
-  return { total, items: rows.map(toPackageSummary) };
+  return { total, items: rows.map(toPackageSummary), next: null };
 }
 
 /** How many package versions match the filter. */
 export async function countPackages(ctx: StoreContext, filter: PackageFilter = {}): Promise<number> {
-  const count = await filtered(ctx.h.db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const count = await filtered(ctx.h.db, filter, ctx.h.dialect === 'sqlite').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(count.n);
 }
 

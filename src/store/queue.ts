@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { type StoreContext, canonicalJson, parseJson, retryDelay } from './context.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
-import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, pageOf } from './packages.js';
+import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, packagesChanged, pageOf } from './packages.js';
 import { type Database, type FailureClass, JOB_STATUSES, type JobStatus, type JobTable, type ResultTable, VERDICTS, type Verdict } from './schema.js';
 import { identifier, integer, json, packageName, packageVersion, sha256Hex, text } from './validate.js';
 import { type WorkerTags, validateTags } from './workers.js';
@@ -247,53 +247,123 @@ function checkId(what: string, id: unknown): number {
  */
 export async function claim(ctx: StoreContext, workerId: number, tags?: WorkerTags): Promise<ClaimedJob | null> {
   checkId('worker', workerId);
-  const worker = await ctx.h.db.selectFrom('workers').select(['id', 'name', 'tags']).where('id', '=', workerId).executeTakeFirst();
+  const worker = ctx.h.readSync
+    ? await ctx.h.readSync((prepare) => prepare('select id, name, tags from workers where id = ?').get(workerId) as { id: number; name: string; tags: string } | undefined)
+    : await ctx.h.db.selectFrom('workers').select(['id', 'name', 'tags']).where('id', '=', workerId).executeTakeFirst();
   if (!worker) throw new NotFoundError(`Cannot claim a job for worker ${workerId}: no such worker`);
   const t = validateTags(tags ?? parseJson<WorkerTags>(worker.tags, { architectures: [], backends: [] }));
   if (t.architectures.length === 0 || t.backends.length === 0) return null;
 
-  const claimed = await ctx.h.write(async (trx) => {
-    const now = ctx.now();
-    let q = trx
+  const leaseToken = randomBytes(24).toString('base64url');
+  const memory = t.memoryMb ?? null;
+  // The runnable jobs this worker can build, best first (the jobs_claim index's order).
+  const candidates = (db: Kysely<Database>, now: number) => {
+    const q = db
       .selectFrom('jobs')
-      .selectAll()
+      .select('id')
       .where('status', '=', 'queued')
       .where('run_after', '<=', now)
       .where('architecture', 'in', t.architectures)
-      .where('backend', 'in', t.backends);
-    const memory = t.memoryMb ?? null;
-    q = memory === null ? q.where('min_memory_mb', 'is', null) : q.where((eb) => eb.or([eb('min_memory_mb', 'is', null), eb('min_memory_mb', '<=', memory)]));
-    q = q.orderBy('priority', 'desc').orderBy('run_after').orderBy('id').limit(1);
-    const job = await (ctx.h.dialect === 'postgres' ? q.forUpdate().skipLocked() : q).executeTakeFirst();
-    if (!job) return null;
-
-    const leaseToken = randomBytes(24).toString('base64url');
-    const leaseExpiresAt = now + ctx.queue.leaseMs;
-    const updated = await trx
-      .updateTable('jobs')
-      .set({ status: 'running', lease_token: leaseToken, lease_expires_at: leaseExpiresAt, worker_id: worker.id, updated_at: now })
-      .where('id', '=', job.id)
-      .where('status', '=', 'queued')
+      .where('backend', 'in', t.backends)
+      .where((eb) => (memory === null ? eb('min_memory_mb', 'is', null) : eb.or([eb('min_memory_mb', 'is', null), eb('min_memory_mb', '<=', memory)])))
+      .orderBy('priority', 'desc')
+      .orderBy('run_after')
+      .orderBy('id')
+      .limit(1);
+    return ctx.h.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
+  };
+  let now = 0;
+  let job: JobRow | undefined;
+  let attemptId = 0;
+  if (ctx.h.dialect === 'postgres') {
+    // One statement, so one round trip: pick (skipping rows other claims hold), lease,
+    // open the attempt and note the worker's current job, atomically.
+    now = ctx.now();
+    const row = await ctx.h.db
+      .with('picked', (db) => candidates(db as unknown as Kysely<Database>, now))
+      .with('job', (db) =>
+        db
+          .updateTable('jobs')
+          .from('picked')
+          .set({ status: 'running', lease_token: leaseToken, lease_expires_at: now + ctx.queue.leaseMs, worker_id: worker.id, updated_at: now })
+          .whereRef('jobs.id', '=', 'picked.id')
+          .where('jobs.status', '=', 'queued')
+          .returningAll('jobs'),
+      )
+      .with('attempt', (db) =>
+        db
+          .insertInto('build_attempts')
+          .columns(['job_id', 'worker_id', 'worker_name', 'backend', 'lease_token', 'started_at'])
+          .expression((eb) => eb.selectFrom('job').select((e) => ['job.id', e.val(worker.id).as('worker_id'), e.val(worker.name).as('worker_name'), 'job.backend', e.val(leaseToken).as('lease_token'), e.val(now).as('started_at')]))
+          .returning('id'),
+      )
+      .with('noted', (db) =>
+        db
+          .updateTable('workers')
+          .set((eb) => ({ current_job_id: eb.selectFrom('job').select('job.id'), last_seen_at: now }))
+          .where('id', '=', worker.id)
+          .where((eb) => eb.exists(eb.selectFrom('job').select('job.id')))
+          .returning('workers.id'),
+      )
+      .selectFrom(['job', 'attempt'])
+      .selectAll('job')
+      .select('attempt.id as attempt_id')
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) return null;
-    const attempt = await trx
-      .insertInto('build_attempts')
-      .values({ job_id: job.id, worker_id: worker.id, worker_name: worker.name, backend: job.backend, lease_token: leaseToken, started_at: now, ended_at: null, exit_code: null, signal: null, failure_class: null, message: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await trx.updateTable('workers').set({ current_job_id: job.id, last_seen_at: now }).where('id', '=', worker.id).execute();
-    return { jobId: job.id, leaseToken, leaseExpiresAt, attemptId: attempt.id, confirmation: job.attempts_unreproducible > 0 };
-  });
-  if (!claimed) return null;
-  const [job, input] = await Promise.all([jobInfo(ctx.h.db, claimed.jobId), buildInputOf(ctx.h.db, (await ctx.h.db.selectFrom('jobs').select('source_package_id').where('id', '=', claimed.jobId).executeTakeFirstOrThrow()).source_package_id)]);
+    if (row) {
+      const { attempt_id, ...rest } = row as JobRow & { attempt_id: number };
+      job = rest as JobRow;
+      attemptId = attempt_id;
+    }
+  } else if (ctx.h.writeSync) {
+    // SQLite: the whole claim runs synchronously in one immediate transaction, on
+    // prepared statements kept by their text (it is the queue's hottest path).
+    const arch = t.architectures.map(() => '?').join(', ');
+    const backends = t.backends.map(() => '?').join(', ');
+    const pick =
+      `update jobs set status = 'running', lease_token = ?, lease_expires_at = ?, worker_id = ?, updated_at = ? ` +
+      `where status = 'queued' and id = (select id from jobs where status = 'queued' and run_after <= ? and architecture in (${arch}) and backend in (${backends}) ` +
+      `and (min_memory_mb is null${memory === null ? '' : ' or min_memory_mb <= ?'}) order by priority desc, run_after, id limit 1) returning *`;
+    const out = await ctx.h.writeSync((prepare) => {
+      now = ctx.now();
+      const params: unknown[] = [leaseToken, now + ctx.queue.leaseMs, worker.id, now, now, ...t.architectures, ...t.backends, ...(memory === null ? [] : [memory])];
+      const row = prepare(pick).get(params) as JobRow | undefined;
+      if (!row) return undefined;
+      const attempt = prepare('insert into build_attempts (job_id, worker_id, worker_name, backend, lease_token, started_at) values (?, ?, ?, ?, ?, ?) returning id').get(row.id, worker.id, worker.name, row.backend, leaseToken, now) as { id: number };
+      prepare('update workers set current_job_id = ?, last_seen_at = ? where id = ?').run(row.id, now, worker.id);
+      const pkg = prepare('select distribution, suite, architecture as package_architecture, name, version from source_packages where id = ?').get(row.source_package_id) as { distribution: string; suite: string; package_architecture: string; name: string; version: string };
+      const input = prepare('select * from build_inputs where source_package_id = ?').get(row.source_package_id) as Selectable<Database['build_inputs']> | undefined;
+      const artifacts = input ? (prepare('select name, version, architecture, url, sha256, size from binary_packages where source_package_id = ? order by id').all(row.source_package_id) as BuildInputInfo['artifacts']) : [];
+      return { row, attemptId: attempt.id, pkg, input: input ? { backend: input.backend, recipe: parseJson<unknown>(input.recipe, {}), buildinfoUrl: input.buildinfo_url, buildinfoSha256: input.buildinfo_sha256, minMemoryMb: input.min_memory_mb, artifacts } : null };
+    });
+    if (!out) return null;
+    return {
+      job: toJobInfo({ ...out.row, ...out.pkg, worker_name: worker.name }),
+      leaseToken,
+      leaseExpiresAt: now + ctx.queue.leaseMs,
+      heartbeatIntervalMs: ctx.queue.heartbeatIntervalMs,
+      attemptId: out.attemptId,
+      confirmation: out.row.attempts_unreproducible > 0,
+      input: out.input ?? { backend: out.row.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: out.row.min_memory_mb, artifacts: [] },
+    };
+  } else {
+    throw new Error('Cannot claim: a SQLite store without its synchronous transaction');
+  }
+  if (!job) return null;
+  const leased: JobRow = job;
+  const [pkg, input] = await Promise.all([
+    ctx.h.db.selectFrom('source_packages').select(['distribution', 'suite', 'architecture as package_architecture', 'name', 'version']).where('id', '=', leased.source_package_id).executeTakeFirstOrThrow(),
+    buildInputOf(ctx.h.db, leased.source_package_id),
+  ]);
+  const claimedJob = toJobInfo({ ...leased, ...pkg, worker_name: worker.name });
+  const claimed = { leaseToken, leaseExpiresAt: now + ctx.queue.leaseMs, attemptId, confirmation: leased.attempts_unreproducible > 0 };
   return {
-    job,
+    job: claimedJob,
     leaseToken: claimed.leaseToken,
     leaseExpiresAt: claimed.leaseExpiresAt,
     heartbeatIntervalMs: ctx.queue.heartbeatIntervalMs,
     attemptId: claimed.attemptId,
     confirmation: claimed.confirmation,
-    input: input ?? { backend: job.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: job.minMemoryMb, artifacts: [] },
+    input: input ?? { backend: leased.backend, recipe: {}, buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: leased.min_memory_mb, artifacts: [] },
   };
 }
 
@@ -340,7 +410,7 @@ function nextRun(ctx: StoreContext, job: JobRow, cls: FailureClass | null, now: 
  * against that class's retries. A job out of them is done with an ERROR result.
  */
 export async function expireLeases(ctx: StoreContext, now = ctx.now()): Promise<ExpiredLease[]> {
-  return ctx.h.write(async (trx) => {
+  const expired = await ctx.h.write(async (trx) => {
     let q = trx.selectFrom('jobs').selectAll().where('status', '=', 'running').where('lease_expires_at', '<=', now).orderBy('id');
     if (ctx.h.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const expired = await q.execute();
@@ -369,6 +439,9 @@ export async function expireLeases(ctx: StoreContext, now = ctx.now()): Promise<
     }
     return out;
   });
+  // A job out of retries got its final verdict: the package list changed.
+  if (expired.some((e) => !e.requeued)) packagesChanged(ctx, 'verdicts');
+  return expired;
 }
 
 interface ValidReport {
@@ -531,6 +604,7 @@ export async function report(ctx: StoreContext, jobId: number, leaseToken: strin
     }
     return { resultId: result.id, duplicate: false };
   });
+  if (!outcome.duplicate) packagesChanged(ctx, 'verdicts');
   const [row, job] = await Promise.all([ctx.h.db.selectFrom('results').selectAll().where('id', '=', outcome.resultId).executeTakeFirstOrThrow(), jobInfo(ctx.h.db, jobId)]);
   return { result: toResultInfo(row), job, duplicate: outcome.duplicate };
 }

@@ -88,7 +88,10 @@ export async function addWorker(ctx: StoreContext, name: string, tags: WorkerTag
 export async function authenticateWorker(ctx: StoreContext, token: string): Promise<WorkerInfo | null> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 256) return null;
   const presented = Buffer.from(hashToken(token), 'hex');
-  const row = await ctx.h.db.selectFrom('workers').selectAll().where('token_hash', '=', presented.toString('hex')).executeTakeFirst();
+  // Every worker request starts here: on SQLite a kept statement, not a built query.
+  const row = ctx.h.readSync
+    ? await ctx.h.readSync((prepare) => prepare('select * from workers where token_hash = ?').get(presented.toString('hex')) as Selectable<WorkerTable> | undefined)
+    : await ctx.h.db.selectFrom('workers').selectAll().where('token_hash', '=', presented.toString('hex')).executeTakeFirst();
   if (!row) return null;
   const stored = Buffer.from(row.token_hash, 'hex');
   return stored.length === presented.length && timingSafeEqual(stored, presented) ? toWorkerInfo(row) : null;
