@@ -485,8 +485,6 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   const started = Date.now();
   let kept = ctx.totals.entries.get(key);
   if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
-  // The caller already knows the total (the website counts once per filter).
-  if (!kept && page.total !== undefined) kept = { total: page.total, stamp, at: started, marks: null };
 
   const remember = (total: number): NonNullable<typeof kept> => {
     const entries = ctx.totals.entries;
@@ -497,6 +495,8 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
     return entry;
   };
   const count = async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  // The caller already knows the total (the website counts once per filter): kept, with bookmarks, as if counted here.
+  if (!kept && page.total !== undefined) kept = remember(page.total);
   // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
   if (sqlite && !kept && filter.name !== undefined && [...filter.name].length >= 3) kept = remember(await count());
 
