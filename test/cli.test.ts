@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hostArchitectures } from '../src/cli/worker.js';
 import { CLI, find, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
 
 /** A node and everything below it. */
@@ -180,4 +181,10 @@ for n in range(400):
     assert.doesNotMatch(stderr, /^\s+at /m, `${signal}: no stack trace`);
     assert.deepEqual(readdirSync(tmp), [], `${signal}: temporary directory removed`);
   }
+});
+
+test('a worker offers its host architecture in both spellings by default, so Debian jobs (amd64) and the others (x86_64) both reach it', () => {
+  assert.deepEqual(hostArchitectures('x64'), ['x86_64', 'amd64']);
+  assert.deepEqual(hostArchitectures('arm64'), ['aarch64', 'arm64']);
+  assert.deepEqual(hostArchitectures('riscv64'), ['riscv64']);
 });

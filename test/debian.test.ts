@@ -4,15 +4,18 @@
 // rebuilt from that .buildinfo alone, from a clean state, through the backend:
 // every .deb is bit-identical. Then the same with another Build-Path, and with a
 // .buildinfo naming a version the archive does not have (the infrastructure failure
-// lists it). These tests need root, mmdebstrap and deb.debian.org; they skip, with
-// the reason, where one is missing, except in CI, where only an unreachable archive
-// skips them. The chroot is made once per run and shared through the cache.
+// lists it). Last, the same rebuild through the service: `reprove serve` and a
+// `reprove worker` reusing the chroot through $REPROVE_DEBIAN_CACHE, the .buildinfo
+// and the .debs synced and uploaded as blobs. These tests need root, mmdebstrap
+// and deb.debian.org; they skip, with the reason, where one is missing, except in
+// CI, where only an unreachable archive skips them. The chroot is made once per run
+// and shared through the cache.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { ClaimedJob } from '../src/api/schemas.js';
@@ -22,7 +25,10 @@ import { parseDebianBuildinfo } from '../src/rebuild/buildinfo/debian.js';
 import { debianAvailable, makeDebianBackend, rebuildDebian } from '../src/rebuild/backends/debian.js';
 import { buildInChroot, ensureChroot, PrivateApt, resolveArchive, type ArchiveConfig, type RunContext } from '../src/rebuild/backends/debian-chroot.js';
 import { LogSink } from '../src/rebuild/log-sink.js';
+import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
 import { fetchVerified } from '../src/worker/fetch.js';
+import { workdir } from './helpers.js';
+import { startDaemon, startWorker } from './service-support.js';
 
 const SUITE = 'bookworm';
 const ARCHIVE = 'http://deb.debian.org/debian/';
@@ -264,4 +270,44 @@ test('debian: a .buildinfo naming versions the archive does not have stops befor
   assert.match(outcome.message, /2 recorded build dependencies are not available in http:\/\/deb\.debian\.org\/debian\/ \(bookworm\): debhelper=999\.1-1, make=0\.1-0reprove1$/);
   const text = readFileSync(join(dir, 'build.log'), 'utf8');
   assert.doesNotMatch(text, /mmdebstrap|dpkg-buildpackage/);
+});
+
+test('debian: serve and a worker (debian backend) rebuild hello end to end from its .buildinfo and published .debs, uploaded as blobs: BIT_IDENTICAL, with the recreated environment', { skip, timeout: 10 * 60_000 }, async (t) => {
+  const p = await published();
+  const dir = workdir(t);
+  const { url, admin } = await startDaemon(t, dir, 'admin-token-for-the-debian-service-test');
+  await admin.sync(
+    await uploadLocalFiles(admin, {
+      distribution: 'debian',
+      suite: SUITE,
+      architecture: 'amd64',
+      packages: [
+        {
+          name: 'hello',
+          version: p.version,
+          backend: 'debian',
+          recipe: RECIPE,
+          buildinfo: { url: pathToFileURL(p.buildinfo).href, sha256: sha256(p.buildinfo) },
+          artifacts: p.debs.map((d) => ({ name: basename(d), url: pathToFileURL(d).href, sha256: sha256(d) })),
+        },
+      ],
+    }),
+  );
+  // The worker finds the chroot the published build was made in through $REPROVE_DEBIAN_CACHE: no mmdebstrap here.
+  const { waitFor } = await startWorker(t, dir, url, admin, ['debian'], { REPROVE_DEBIAN_CACHE: cacheDir });
+  const pkg = await waitFor('the verdict', 8 * 60, async () => {
+    const list = await admin.packages({});
+    return list.items.length === 1 && list.items[0]!.verdict ? list.items[0]! : undefined;
+  });
+  assert.equal(pkg.verdict, 'BIT_IDENTICAL');
+  const result = await admin.result(pkg.resultId!);
+  assert.ok(result.log, 'the build log is stored');
+  const text = await (await admin.blob(result.log)).text();
+  assert.match(text, /from the cache/);
+  const env = result.environment as { reproduced: string[]; notReproduced: string[] } | null | undefined;
+  assert.ok(env?.reproduced.some((r) => r.startsWith('packages: all ')), JSON.stringify(env));
+  assert.ok(env?.reproduced.some((r) => r.startsWith('Build-Path /build/reproducible-path/hello-')), JSON.stringify(env));
+  assert.ok(env?.reproduced.some((r) => r.includes('DEB_BUILD_OPTIONS="parallel=2"')), JSON.stringify(env));
+  assert.ok(env?.notReproduced.some((r) => r.startsWith('kernel:')), JSON.stringify(env));
+  t.diagnostic(`reproduced: ${env?.reproduced.join('; ')}`);
 });

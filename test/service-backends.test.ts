@@ -5,76 +5,27 @@
 // through the API with their files uploaded as blobs; the worker fetches, rebuilds
 // with each backend, verifies, and the daemon records the verdicts, the rebuilt
 // environment, the logs, and rebuilderd's GOOD. Debian is not here: its rebuild
-// needs a chroot of the recorded packages, minutes of mmdebstrap (test/debian.test.ts
-// makes one and rebuilds through the backend).
+// needs a chroot of the recorded packages, minutes of mmdebstrap, so its service
+// case is in test/debian.test.ts, reusing the chroot that file makes.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ReproveClient } from '../src/api/client.js';
 import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
 import { STRICT_RPM_VERDICT } from '../src/verdict/rpm-strict.js';
-import { CLI, haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
+import { haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
 import { buildrootListing, HOST, publishArch, publishRpm, REPRODUCIBLE_PKGBUILD, SDE, signRpm } from './rebuild-fixtures.js';
+import { startDaemon, startWorker } from './service-support.js';
 
 const ADMIN = 'admin-token-for-the-backends-test';
 const skip = makepkgSkip('bsdtar') || (!haveCommand('rpmbuild') || !haveCommand('rpmsign') || !haveCommand('gpg') ? 'rpmbuild, rpmsign or gpg missing' : false);
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-/** An error `until` does not wait out. */
-class Fatal extends Error {}
-
-async function until<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      if (e instanceof Fatal) throw e;
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
-function run(t: TestContext, args: string[], log: string): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
-  delete env['DATABASE_URL'];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const out: Buffer[] = [];
-  child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => out.push(c));
-  child.on('exit', () => {
-    try {
-      writeFileSync(log, Buffer.concat(out));
-    } catch {
-      // the test's directory is already gone
-    }
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
-}
-
 test('serve and a worker rebuild an Arch package (archlinux backend) and a Fedora RPM (fedora backend) end to end: verdicts, environment, logs, rebuilderd GOOD', { skip, timeout: 300_000 }, async (t) => {
   const dir = workdir(t);
-  const dataDir = join(dir, 'daemon');
-  mkdirSync(dataDir);
-  writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ listen: '127.0.0.1:0', dataDir, adminToken: ADMIN, leaseSeconds: 30, heartbeatSeconds: 2, expireIntervalSeconds: 1 }));
-  const daemon = run(t, ['serve', '--config', join(dir, 'daemon.json')], join(dir, 'daemon.log'));
-  const url = await until('the daemon to listen', 60, async () => {
-    if (daemon.exitCode !== null) throw new Fatal(`reprove serve exited with ${daemon.exitCode}`);
-    const info = join(dataDir, 'daemon.json');
-    return existsSync(info) ? (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url : undefined;
-  });
-  const admin = new ReproveClient(url, { token: ADMIN });
+  const { url, admin } = await startDaemon(t, dir, ADMIN);
 
   // The Arch package: published by makepkg; its PKGBUILD directory as a tarball.
   const arch = publishArch(t, REPRODUCIBLE_PKGBUILD);
@@ -115,17 +66,11 @@ test('serve and a worker rebuild an Arch package (archlinux backend) and a Fedor
     }),
   );
 
-  const { token } = await admin.addWorker('distros');
-  const worker = run(t, ['worker', '--server', url, '--token', token, '--backends', 'archlinux,fedora', '--poll', '1', '--work-dir', join(dir, 'work')], join(dir, 'worker.log'));
+  const { waitFor } = await startWorker(t, dir, url, admin, ['archlinux', 'fedora']);
 
-  const verdicts = await until('two verdicts', 240, async () => {
-    if (worker.exitCode !== null) throw new Fatal(`the worker exited with ${worker.exitCode}`);
+  const verdicts = await waitFor('two verdicts', 240, async () => {
     const list = await admin.packages({});
     return list.items.length === 2 && list.items.every((p) => p.verdict) ? Object.fromEntries(list.items.map((p) => [`${p.distribution}/${p.name}`, p])) : undefined;
-  }).catch(async (e: Error) => {
-    worker.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    throw new Error(`${e.message}\nworker: ${existsSync(join(dir, 'worker.log')) ? readFileSync(join(dir, 'worker.log'), 'utf8') : '(still running)'}`);
   });
   const archPkg = verdicts['archlinux/hello-check']!;
   const rpmPkg = verdicts['fedora/hello']!;

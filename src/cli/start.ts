@@ -16,7 +16,7 @@ import { startDaemon } from '../server/daemon.js';
 import { runWorker } from '../worker/worker.js';
 import { table } from './ctl.js';
 import { parseCount, stop, UsageError } from './options.js';
-import { ARCH } from './worker.js';
+import { hostArchitectures } from './worker.js';
 
 export const startUsage = `Usage: reprove start [options]
 
@@ -134,7 +134,7 @@ export async function runStart(args: string[]): Promise<number> {
       runWorker({
         client: new ReproveClient(daemon.url, { token }),
         workDir: join(tmpdir(), `reprove-start-${process.pid}`),
-        architectures: [ARCH[process.arch] ?? process.arch],
+        architectures: hostArchitectures(),
         backends: offered,
         limits: { timeoutMs: 3_600_000 },
         maxLogBytes: 16 << 20,

@@ -21,8 +21,9 @@ Runs until SIGTERM or SIGINT; a daemon that is down or goes away is waited for
   --token TOKEN         this worker's token from 'reprove ctl workers add'
                         (or $REPROVE_TOKEN, which other users cannot read in ps)
   --tags TAG[;TAG]      what this worker offers: arch=x86_64,aarch64 (default:
-                        this host's architecture), memory=SIZE (default: this
-                        host's memory); repeatable
+                        this host's architecture, as x86_64 and as Debian's
+                        amd64), memory=SIZE (default: this host's memory);
+                        repeatable
   --backends A,B        backends to offer (default: every installed one: ${allBackends.map((b) => b.name).join(', ')})
   --jobs N              run N jobs at once, each in its own loop (default 1)
   --work-dir DIR        where builds run (default: $TMPDIR/reprove-worker)
@@ -43,6 +44,13 @@ the token, 2 on a usage or configuration error.
 
 /** Node's names of processor architectures as distributions spell them. */
 export const ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7h', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le', loong64: 'loong64' };
+/** The same as Debian spells them (its jobs name amd64, not x86_64). */
+export const DEBIAN_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64el', loong64: 'loong64' };
+
+/** What a worker offers by default: this host's architecture in both spellings. */
+export function hostArchitectures(arch: NodeJS.Architecture = process.arch): string[] {
+  return [...new Set([ARCH[arch] ?? arch, DEBIAN_ARCH[arch] ?? arch])];
+}
 
 /** --tags values: "arch=x86_64,aarch64;memory=8G" (and repeated flags). */
 export function parseTags(values: string[]): { architectures?: string[]; memoryMb?: number } {
@@ -127,7 +135,7 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
   const pollS = values.poll !== undefined ? parseCount(values.poll, '--poll') : 5;
   const backends = await chooseBackends(values.backends);
   if (backends.length === 0) throw new UsageError('reprove worker: no backend is installed on this host');
-  const architectures = tags.architectures ?? [ARCH[process.arch] ?? process.arch];
+  const architectures = tags.architectures ?? hostArchitectures();
 
   try {
     await runWorker({
