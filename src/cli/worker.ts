@@ -22,7 +22,8 @@ Runs until SIGTERM or SIGINT; a daemon that is down or goes away is waited for
                         (or $REPROVE_TOKEN, which other users cannot read in ps)
   --tags TAG[;TAG]      what this worker offers: arch=x86_64,aarch64 (default:
                         this host's architecture, as x86_64 and as Debian's
-                        amd64), memory=SIZE (default: this host's memory);
+                        amd64, and all/any for architecture-independent
+                        packages), memory=SIZE (default: this host's memory);
                         repeatable
   --backends A,B        backends to offer (default: every installed one: ${allBackends.map((b) => b.name).join(', ')})
   --jobs N              run N jobs at once, each in its own loop (default 1)
@@ -47,9 +48,12 @@ export const ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64
 /** The same as Debian spells them (its jobs name amd64, not x86_64). */
 export const DEBIAN_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64el', loong64: 'loong64' };
 
-/** What a worker offers by default: this host's architecture in both spellings. */
+/**
+ * What a worker offers by default: this host's architecture in both spellings, and the
+ * architecture-independent packages (Debian's "all", Arch's "any"), which any host builds.
+ */
 export function hostArchitectures(arch: NodeJS.Architecture = process.arch): string[] {
-  return [...new Set([ARCH[arch] ?? arch, DEBIAN_ARCH[arch] ?? arch])];
+  return [...new Set([ARCH[arch] ?? arch, DEBIAN_ARCH[arch] ?? arch, 'all', 'any'])];
 }
 
 /** --tags values: "arch=x86_64,aarch64;memory=8G" (and repeated flags). */
