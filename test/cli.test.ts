@@ -183,8 +183,8 @@ for n in range(400):
   }
 });
 
-test('a worker offers its host architecture in both spellings by default, so Debian jobs (amd64) and the others (x86_64) both reach it', () => {
+test('a worker offers its host architecture in both spellings by default, so Debian jobs (amd64) and the others (x86_64) both reach it, and so do architecture-independent ones (all, any)', () => {
   assert.deepEqual(hostArchitectures('x64'), ['x86_64', 'amd64', 'all', 'any']);
   assert.deepEqual(hostArchitectures('arm64'), ['aarch64', 'arm64', 'all', 'any']);
-  assert.deepEqual(hostArchitectures('riscv64'), ['riscv64']);
+  assert.deepEqual(hostArchitectures('riscv64'), ['riscv64', 'all', 'any']);
 });
