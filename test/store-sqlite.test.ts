@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { canonicalJson } from '../src/store/context.js';
 import { openStore } from '../src/store/index.js';
+import { inputText } from '../src/store/packages.js';
 import { storeSuite } from './store-suite.js';
 
 storeSuite(async () => {
@@ -62,4 +64,22 @@ test('six processes opening a new data directory at once all find it migrated', 
   const store = await openStore({ dataDir });
   assert.equal((await store.listDistributions())[0]?.suites.length, 6);
   await store.close();
+});
+
+test('the input hash text written field by field is canonicalJson of the build input, so stored hashes stay valid', () => {
+  const inputs = [
+    { backend: 'archlinux', recipe: '{"pkgbuild":{"git":"https://x/\u00e9.git","ref":"1-1"}}', buildinfoUrl: null, buildinfoSha256: null, minMemoryMb: null, artifacts: [] },
+    {
+      backend: 'debian',
+      recipe: '{}',
+      buildinfoUrl: 'https://b/x "quoted" \\ é.buildinfo',
+      buildinfoSha256: 'a'.repeat(64),
+      minMemoryMb: 4096,
+      artifacts: [
+        { name: 'a', version: '1:2.0-1', architecture: 'amd64', url: 'https://a/a.deb', sha256: 'b'.repeat(64), size: 12 },
+        { name: 'b\u2028', version: '2', architecture: 'all', url: 'u', sha256: 'c'.repeat(64), size: null },
+      ],
+    },
+  ];
+  for (const v of inputs) assert.equal(inputText(v), canonicalJson({ ...v, name: undefined, version: undefined }));
 });

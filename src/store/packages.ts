@@ -6,7 +6,7 @@
 // transaction, done in set-sized statements so 100 000 packages stay quick.
 import { createHash } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type StoreContext, canonicalJson, chunks, parseJson } from './context.js';
+import { type StoreContext, chunks, parseJson } from './context.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { type Database, VERDICTS, type Verdict } from './schema.js';
 import { identifier, integer, json, location, packageName, packageVersion, sha256Hex, text } from './validate.js';
@@ -179,9 +179,25 @@ function validatePackage(p: PackageInput, architecture: string): ValidPackage {
     minMemoryMb: p.minMemoryMb === undefined || p.minMemoryMb === null ? null : integer(`memory requirement of ${where}`, p.minMemoryMb, 0, 1 << 30),
     artifacts,
   };
-  const inputHash = createHash('sha256').update(canonicalJson({ ...valid, name: undefined, version: undefined })).digest('hex');
+  const inputHash = createHash('sha256').update(inputText(valid)).digest('hex');
   const maintainer = p.maintainer === undefined || p.maintainer === null || p.maintainer === '' ? null : text(`maintainer of ${where}`, p.maintainer, 512);
   return { ...valid, maintainer, inputHash };
+}
+
+/**
+ * The text an input hash is taken of: exactly canonicalJson of the build input
+ * without its name and version (keys sorted, the recipe already JSON text), but
+ * written out field by field, which is several times quicker than the generic
+ * sort of every object's keys on 100 000 packages. A test holds the two equal.
+ */
+export function inputText(v: Omit<ValidPackage, 'maintainer' | 'inputHash' | 'name' | 'version'>): string {
+  const j = JSON.stringify;
+  let s = '{"artifacts":[';
+  for (let i = 0; i < v.artifacts.length; i++) {
+    const a = v.artifacts[i]!;
+    s += `${i === 0 ? '' : ','}{"architecture":${j(a.architecture)},"name":${j(a.name)},"sha256":${j(a.sha256)},"size":${j(a.size)},"url":${j(a.url)},"version":${j(a.version)}}`;
+  }
+  return `${s}],"backend":${j(v.backend)},"buildinfoSha256":${j(v.buildinfoSha256)},"buildinfoUrl":${j(v.buildinfoUrl)},"minMemoryMb":${j(v.minMemoryMb)},"recipe":${j(v.recipe)}}`;
 }
 
 const key = (name: string, version: string): string => `${name}\u0000${version}`;
@@ -318,7 +334,10 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     await writeInputs(trx, added, false);
 
     // Known versions: still listed, back in the archive, or with a new build input.
-    for (const part of chunks(seenIds)) await trx.updateTable('source_packages').set({ last_seen_at: now, left_archive_at: null }).where('id', 'in', part).execute();
+    // A full sync stamps every listed version in one statement, once those that left are marked (below);
+    // here only the returning ones, whose left_archive_at that statement would not pass.
+    const stampIds = partial ? seenIds : returned.map((r) => r.id);
+    for (const part of chunks(stampIds)) await trx.updateTable('source_packages').set({ last_seen_at: now, left_archive_at: null }).where('id', 'in', part).execute();
     await writeInputs(trx, changed, true);
     for (const { id, maintainer } of maintainers) await trx.updateTable('source_packages').set({ maintainer }).where('id', '=', id).execute();
     for (const { id, p } of changed) {
@@ -331,6 +350,10 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
       await trx.updateTable('source_packages').set({ left_archive_at: now }).where('id', 'in', part).execute();
       const r = await trx.updateTable('jobs').set({ status: 'superseded', updated_at: now }).where('source_package_id', 'in', part).where('status', '=', 'queued').executeTakeFirst();
       superseded += Number(r.numUpdatedRows);
+    }
+    // Every version still in the archive is listed now (the rest were just marked as left).
+    if (!partial && seenIds.length > 0) {
+      await trx.updateTable('source_packages').set({ last_seen_at: now }).where('distribution', '=', distribution).where('suite', '=', suite).where('architecture', '=', architecture).where('left_archive_at', 'is', null).where('last_seen_at', '<>', now).execute();
     }
 
     // A returning version is rebuilt unless it has a job that is pending or done.
