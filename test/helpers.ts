@@ -12,7 +12,15 @@ export const CLI = resolve(import.meta.dirname, '../bin/main.js');
 /** A scratch directory removed when the test ends. */
 export function workdir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'reprove-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    // After-hooks run in the order they were registered, so a browser, store or process that a
+    // later hook closes may still be writing here: then the directory goes when the process exits.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+    } catch {
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
+  });
   return dir;
 }
 
