@@ -2,7 +2,7 @@
 // processes on loopback, packages synced through the API, workers killed with -9
 // mid-build, and several daemons and workers sharing one PostgreSQL database.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,32 +11,10 @@ import pg from 'pg';
 import { ReproveClient } from '../src/api/client.js';
 import type { SyncRequest } from '../src/api/schemas.js';
 import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
-import { CLI, workdir } from './helpers.js';
-import { makePackages, until } from './service-support.js';
+import { workdir } from './helpers.js';
+import { makePackages, runCli as run, until } from './service-support.js';
 
 const ADMIN = 'admin-token-for-the-service-test';
-
-/** Runs the command; what it prints goes to `log` when it exits (read when a daemon fails to start). */
-function run(t: TestContext, args: string[], log: string): ChildProcess {
-  // The database is the config file's: DATABASE_URL in the environment would override it.
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
-  delete env['DATABASE_URL'];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const out: Buffer[] = [];
-  child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => out.push(c));
-  child.on('exit', () => {
-    try {
-      writeFileSync(log, Buffer.concat(out));
-    } catch {
-      // the test's directory is already gone
-    }
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
-}
 
 /** Starts `reprove serve` with a config file; resolves with its URL once daemon.json says it listens. */
 async function serve(t: TestContext, dir: string, config: Record<string, unknown>, name = 'daemon'): Promise<{ url: string; proc: ChildProcess }> {
