@@ -14,9 +14,8 @@
 // PKGBUILD from the packaging repository: `pkgbuildGit` (default Arch's GitLab,
 // {pkgbase} filled in) at the tag of the version (':' written '-', as Arch tags).
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { SyncPackage } from '../../api/schemas.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, fetchStream, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInput } from './source.js';
 import { decompressed, tarEntries } from './tar-stream.js';
 
 export const ArchRepoOptions = Type.Object({
@@ -194,12 +193,8 @@ export function archPackages(entries: { repo: string; descs: ArchDesc[] }[], opt
 }
 
 export function archRepoSource(config: SourceConfig): Source {
-  const { name, kind, distribution, suite, architecture, intervalSeconds: _i, ...rest } = config;
-  if (!Value.Check(ArchRepoOptions, rest)) {
-    const first = Value.Errors(ArchRepoOptions, rest).First();
-    throw new SourceError(`Cannot configure source ${name}: ${first?.path || '/'} ${first?.message ?? 'invalid'}`);
-  }
-  const options = rest as ArchRepoOptions;
+  const { name, kind, distribution, suite, architecture } = config;
+  const options = sourceOptions(config, ArchRepoOptions);
   const passes = nameFilter(options.include, options.exclude);
   const maintainers = (options.maintainers ?? []).map((m) => m.toLowerCase());
   const keep = (d: ArchDesc) => passes(d.base) && (maintainers.length === 0 || maintainers.some((m) => d.packager.toLowerCase().includes(m)));

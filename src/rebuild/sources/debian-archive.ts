@@ -14,11 +14,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { SyncPackage } from '../../api/schemas.js';
 import { DEBIAN_PACKAGE_NAME, DEBIAN_VERSION } from '../buildinfo/debian.js';
 import { shown } from './arch-repo.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, fetchBytes, fetchStream, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchBytes, fetchStream, nameFilter, packageInput } from './source.js';
 import { decompressed } from './tar-stream.js';
 
 export const DEFAULT_BUILDINFO_URL = 'https://buildinfos.debian.net/buildinfo-pool/{prefix}/{source}/{source}_{version}_{arch}.buildinfo';
@@ -167,12 +166,8 @@ export function binaryOf(f: Map<string, string>): Binary | string {
 const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
 
 export function debianArchiveSource(config: SourceConfig): Source {
-  const { name, kind, distribution, suite, architecture, intervalSeconds: _i, ...rest } = config;
-  if (!Value.Check(DebianArchiveOptions, rest)) {
-    const first = Value.Errors(DebianArchiveOptions, rest).First();
-    throw new SourceError(`Cannot configure source ${name}: ${first?.path || '/'} ${first?.message ?? 'invalid'}`);
-  }
-  const o = rest as DebianArchiveOptions;
+  const { name, kind, distribution, suite, architecture } = config;
+  const o = sourceOptions(config, DebianArchiveOptions);
   const archive = o.archive.replace(/\/+$/, '');
   const dist = o.dist ?? suite;
   const passes = nameFilter(o.include, o.exclude);

@@ -15,11 +15,10 @@
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { SyncPackage } from '../../api/schemas.js';
 import { DEFAULT_KOJI_PACKAGE_URL } from '../buildinfo/koji.js';
 import { KojiClient, KojiFault, type KojiBuildInfo, type KojiRpmInfo, type KojiTask } from './koji-client.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, sourceOptions, nameFilter, packageInput } from './source.js';
 
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
@@ -109,12 +108,8 @@ export interface FedoraKojiSource extends Source {
 }
 
 export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
-  const { name, kind, distribution, suite, architecture, intervalSeconds: _i, ...rest } = config;
-  if (!Value.Check(FedoraKojiOptions, rest)) {
-    const first = Value.Errors(FedoraKojiOptions, rest).First();
-    throw new SourceError(`Cannot configure source ${name}: ${first?.path || '/'} ${first?.message ?? 'invalid'}`);
-  }
-  const o = rest as FedoraKojiOptions;
+  const { name, kind, distribution, suite, architecture } = config;
+  const o = sourceOptions(config, FedoraKojiOptions);
   const passes = nameFilter(o.include, o.exclude);
   const koji = new KojiClient(o.hub, { timeoutMs: (o.timeoutSeconds ?? 60) * 1000 });
   const packageUrl = o.packageUrl ?? DEFAULT_KOJI_PACKAGE_URL;

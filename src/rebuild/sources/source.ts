@@ -6,6 +6,8 @@
 // archive); a notification source adds builds one by one ('partial'). The daemon
 // runs each configured source on start and on its interval (sync), and keeps the
 // listeners (listen) running until it stops.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { SyncPackage } from '../../api/schemas.js';
 import type { Store, SyncSummary } from '../../store/index.js';
 
@@ -60,6 +62,16 @@ export class SourceError extends Error {
 }
 
 /** The API's package record into the store's input. */
+/** A source's own options from its configuration entry (all but the common keys), checked against `schema`. */
+export function sourceOptions<S extends TSchema>(config: SourceConfig, schema: S): Static<S> {
+  const { name, kind: _k, distribution: _d, suite: _s, architecture: _a, intervalSeconds: _i, ...rest } = config;
+  if (!Value.Check(schema, rest)) {
+    const first = Value.Errors(schema, rest).First();
+    throw new SourceError(`Cannot configure source ${name}: ${first?.path || '/'} ${first?.message ?? 'invalid'}`);
+  }
+  return rest as Static<S>;
+}
+
 export function packageInput(p: SyncPackage) {
   return {
     name: p.name,
