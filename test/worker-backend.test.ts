@@ -165,6 +165,26 @@ test('fetch refuses a wrong digest over HTTP and leaves no file, partial or whol
   assert.equal(sha256(dest), good);
 });
 
+test('fetch stops an HTTP answer without a length once it passes the cap, and leaves no file', async (t) => {
+  const dir = workdir(t);
+  const chunk = Buffer.alloc(256 << 10, 'y');
+  // Chunked transfer: no content-length to refuse up front, so the streaming cap has to.
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    for (let i = 0; i < 8; i++) res.write(chunk);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
+  await assert.rejects(fetchVerified(url, 'f'.repeat(64), join(dir, 'big.bin'), 'the source of big 1.0 (job 9)', { maxBytes: 1 << 20 }), (e: unknown) => {
+    assert.ok(e instanceof FetchError);
+    assert.match(e.message, /^Cannot fetch the source of big 1\.0 \(job 9\) from http:.*\/big: larger than the cap of 1048576 bytes$/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir), []);
+});
+
 test('file:// inputs are read only where the worker allows them', async (t) => {
   const dir = workdir(t);
   writeFileSync(join(dir, 'in'), 'data');
