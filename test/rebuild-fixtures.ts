@@ -1,8 +1,9 @@
-// Packages made at test time for `reprove check` and the service test of the
-// backends: an Arch package built with makepkg (as nobody when root) in a
-// /tmp/reprove-arch-pub-* area the rebuild can recreate, and koji-like RPMs (an
-// SRPM and its binary RPM built with rpmbuild, a buildroot listing shaped like
-// koji's getBuildrootListing answer, optionally signed with a throwaway key).
+// Packages made at test time for the archlinux and Fedora backends' tests,
+// `reprove check` and the service test of the backends: an Arch package built
+// with makepkg (as nobody when root) in a /tmp/reprove-arch-pub-* area the
+// rebuild can recreate, and koji-like RPMs (an SRPM and its binary RPM built with
+// rpmbuild, a buildroot listing shaped like koji's getBuildrootListing answer,
+// optionally signed with a throwaway key).
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,29 +30,52 @@ EOF
 }
 `;
 
-/** A PKGBUILD that writes its build directory into the package. */
+/** A PKGBUILD that writes its build directory into the package, as many build systems do. */
 export const EMBEDS_PATH_PKGBUILD = REPRODUCIBLE_PKGBUILD.replace('a reproducible package', 'built in @SRCDIR@').replace(
   '\n}\n',
   '\n  sed -i "s|@SRCDIR@|$srcdir|" "$pkgdir/usr/share/doc/hello-check/README"\n}\n',
 );
 
+/** A fake pacman for the published build: answers -Qi with a build root's packages, as pacman does. */
+const FAKE_PACMAN = `#!/bin/sh
+case "$*" in
+  *-Qi*) printf 'Name            : %s\\nVersion         : %s\\nArchitecture    : %s\\n\\n' \\
+           acl 2.3.2-1 x86_64 \\
+           gcc-libs 14.1.1+r58+gfc9fb3ad838-1 x86_64 \\
+           python 3.12.4-1 x86_64 \\
+           zlib 1:1.3.1-1 x86_64 \\
+           ca-certificates-utils 20240618-1 any ;;
+esac
+exit 0
+`;
+
 export interface PublishedArch {
+  /** The published package (copied out of the build area). */
   pkg: string;
+  /** The directory holding the PKGBUILD (a copy the test keeps). */
   pkgbuildDir: string;
+  /** The build area: builddir and startdir are inside; removed unless `keep`. */
   area: string;
 }
 
-/** Builds `pkgbuild` with makepkg as an Arch build server would (startdir and builddir in a fresh area) and copies the package out; the area is removed unless `keep`. */
-export function publishArch(t: TestContext, pkgbuild: string, { keep = false } = {}): PublishedArch {
+/**
+ * Builds `pkgbuild` with makepkg as an Arch build server would (startdir `start` and
+ * builddir `build` in a fresh /tmp/reprove-arch-pub-* area) and copies the package
+ * out. The area is removed unless `keep`: a rebuild can then recreate the same
+ * directories. With `pacman`, a fake pacman lists five installed packages, which
+ * the .BUILDINFO then records.
+ */
+export function publishArch(t: TestContext, pkgbuild: string, { pacman = false, keep = false } = {}): PublishedArch {
   const d = workdir(t);
   chmodSync(d, 0o755);
   const area = mkdtempSync(join(tmpdir(), 'reprove-arch-pub-'));
   t.after(() => rmSync(area, { recursive: true, force: true }));
   chmodSync(area, 0o755);
-  for (const sub of ['start', 'build', 'out', 'home']) mkdirSync(join(area, sub));
+  for (const sub of ['start', 'build', 'out', 'home', 'bin']) mkdirSync(join(area, sub));
   writeFileSync(join(area, 'start', 'PKGBUILD'), pkgbuild);
   writeFileSync(join(area, 'start', 'hello.sh'), '#!/bin/sh\necho hello\n');
-  const env = [`HOME=${area}/home`, `BUILDDIR=${area}/build`, `SRCDEST=${area}/build`, `PKGDEST=${area}/out`, 'PKGEXT=.pkg.tar.zst', 'PACMAN=true', "PACKAGER='Published Builder <builder@example.org>'"];
+  writeFileSync(join(area, 'bin', 'pacman'), FAKE_PACMAN, { mode: 0o755 });
+  const env = [`HOME=${area}/home`, `BUILDDIR=${area}/build`, `SRCDEST=${area}/build`, `PKGDEST=${area}/out`, 'PKGEXT=.pkg.tar.zst', `PACMAN=${pacman ? `${area}/bin/pacman` : 'true'}`, "PACKAGER='Published Builder <builder@example.org>'"];
   sh(area, `chmod -R a+rwX . && ${isRoot ? 'chown -R nobody . && ' : ''}cd start && ${isRoot ? 'runuser -u nobody -- ' : ''}env ${env.join(' ')} makepkg --nodeps --force >/dev/null 2>&1`);
   const files = readdirSync(join(area, 'out'));
   assert.equal(files.length, 1, `makepkg wrote ${files.join(', ')}`);
