@@ -19,55 +19,22 @@ import { buildrootFetcher, checkBuildrootRpm, createFedoraBackend, macroBody, mo
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { STRICT_RPM_VERDICT, strictRpmVerdict } from '../src/verdict/rpm-strict.js';
 import { haveCommand, sh, workdir } from './helpers.js';
+import { HOST, payloadHash, rpmBuild, SDE } from './rebuild-fixtures.js';
 
 const skip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
 const noCreaterepo = !haveCommand('createrepo_c') ? 'createrepo_c missing (apt-get install createrepo-c)' : false;
 
-const SDE = 1700000000;
-const HOST = 'buildvm-x86-07.iad2.fedoraproject.org';
 const PACKAGER = 'Fedora Project %(touch PWNED) <eve@example.org>';
 
-const spec = (name: string, version: string, release: string, epoch?: number) => `Name: ${name}
-${epoch !== undefined ? `Epoch: ${epoch}\n` : ''}Version: ${version}
-Release: ${release}
-Summary: ${name} for the reprove tests
-License: MIT
-BuildArch: noarch
-%description
-${name}.
-%install
-mkdir -p %{buildroot}/usr/share/${name}
-printf 'hello from ${name}\\n' > %{buildroot}/usr/share/${name}/greeting
-%files
-/usr/share/${name}/greeting
-%changelog
-* Tue Nov 14 2023 Packager <p@example.org> - ${version}-${release}
-- first
-`;
-
-const defs = (d: Record<string, string>) => Object.entries(d).flatMap(([k, v]) => ['--define', `${k} ${v}`]);
-const q = (args: string[]) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-
-/** Builds spec `name` into `dir`: -bs then --rebuild, as koji does (SRPM first, the binary RPMs from it). */
-function kojiBuild(dir: string, name: string, version: string, release: string, rebuildDefines: Record<string, string>, env: Record<string, string> = {}, epoch?: number): { srpm: string; rpm: string } {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.spec`), spec(name, version, release, epoch));
-  sh(dir, `rpmbuild -bs ${q(['--define', `_topdir ${dir}/top`])} ${name}.spec >bs.log 2>&1 || { cat bs.log >&2; exit 1; }`, { SOURCE_DATE_EPOCH: String(SDE) });
-  const srpm = `${dir}/top/SRPMS/${name}-${version}-${release}.src.rpm`;
-  sh(dir, `rpmbuild --rebuild ${q(['--define', `_topdir ${dir}/top`, ...defs(rebuildDefines)])} ${srpm} >bb.log 2>&1 || { cat bb.log >&2; exit 1; }`, env);
-  return { srpm, rpm: `${dir}/top/RPMS/noarch/${name}-${version}-${release}.noarch.rpm` };
-}
-
-const sigmd5 = (rpm: string) => sh('/', `rpm -qp --qf '%{SIGMD5}' '${rpm}'`).trim();
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** Two buildroot RPMs (one with an epoch, one a subpackage-like name of another build) and a koji-shaped listing of them. */
 function buildroot(d: string): { listing: object[]; rpms: string[] } {
-  const a = kojiBuild(join(d, 'br-a'), 'fake-gcc', '14.2.1', '3.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) });
-  const b = kojiBuild(join(d, 'br-b'), 'fake-make', '4.4.1', '8.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) }, 1);
+  const a = rpmBuild(join(d, 'br-a'), 'fake-gcc', '14.2.1', '3.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) });
+  const b = rpmBuild(join(d, 'br-b'), 'fake-make', '4.4.1', '8.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) }, { epoch: 1 });
   const listing = [
-    { rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash: sigmd5(a.rpm) },
-    { rpm_id: 40002, name: 'fake-make', version: '4.4.1', release: '8.fc41', epoch: 1, arch: 'noarch', build_id: 2500002, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: true, payloadhash: sigmd5(b.rpm) },
+    { rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash: payloadHash(a.rpm) },
+    { rpm_id: 40002, name: 'fake-make', version: '4.4.1', release: '8.fc41', epoch: 1, arch: 'noarch', build_id: 2500002, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: true, payloadhash: payloadHash(b.rpm) },
   ];
   return { listing, rpms: [a.rpm, b.rpm] };
 }
@@ -205,7 +172,7 @@ test('a buildroot RPM that is not what koji recorded is refused: another payload
 
 /** The published build: SRPM, and its binary RPM built as koji would (host, packager; BUILDTIME as `env` makes it). */
 function published(d: string, defines: Record<string, string>, env: Record<string, string>) {
-  return kojiBuild(join(d, 'koji'), 'hello', '1.0', '1.fc41', { packager: macroBody(PACKAGER), clamp_mtime_to_source_date_epoch: '1', ...defines }, env);
+  return rpmBuild(join(d, 'koji'), 'hello', '1.0', '1.fc41', { packager: macroBody(PACKAGER), clamp_mtime_to_source_date_epoch: '1', ...defines }, env);
 }
 
 test('rebuilt with rpmbuild on the host from a listing without BUILDTIME or _buildhost: REPRODUCIBLE under the RPM policy, BUILDTIME and BUILDHOST ignored, and the buildroot said not recreated', { skip }, async (t) => {

@@ -93,8 +93,8 @@ export function publishArch(t: TestContext, pkgbuild: string, { pacman = false, 
 export const SDE = 1700000000;
 export const HOST = 'buildvm-x86-07.iad2.fedoraproject.org';
 
-const spec = (name: string, version: string, release: string) => `Name: ${name}
-Version: ${version}
+const spec = (name: string, version: string, release: string, epoch?: number) => `Name: ${name}
+${epoch !== undefined ? `Epoch: ${epoch}\n` : ''}Version: ${version}
 Release: ${release}
 Summary: ${name} for the reprove tests
 License: MIT
@@ -114,15 +114,24 @@ printf 'hello from ${name}\\n' > %{buildroot}/usr/share/${name}/greeting
 const q = (args: string[]) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 
 /**
- * Builds spec `name` into `dir`: -bs then --rebuild with `defines`, as koji does; with
- * `fromSrpm`, only the --rebuild of that SRPM, as a rebuilder does (rpm carries the
- * SRPM's COOKIE, made from the host and time of -bs, into the binary RPM).
+ * Builds spec `name` (with `epoch` when given) into `dir`: -bs then --rebuild with
+ * `defines`, as koji does; with `fromSrpm`, only the --rebuild of that SRPM, as a
+ * rebuilder does (rpm carries the SRPM's COOKIE, made from the host and time of
+ * -bs, into the binary RPM).
  */
-export function rpmBuild(dir: string, name: string, version: string, release: string, defines: Record<string, string>, env: Record<string, string> = {}, fromSrpm?: string): { srpm: string; rpm: string } {
+export function rpmBuild(
+  dir: string,
+  name: string,
+  version: string,
+  release: string,
+  defines: Record<string, string>,
+  env: Record<string, string> = {},
+  { fromSrpm, epoch }: { fromSrpm?: string; epoch?: number } = {},
+): { srpm: string; rpm: string } {
   mkdirSync(dir, { recursive: true });
   let srpm = fromSrpm;
   if (!srpm) {
-    writeFileSync(join(dir, `${name}.spec`), spec(name, version, release));
+    writeFileSync(join(dir, `${name}.spec`), spec(name, version, release, epoch));
     sh(dir, `rpmbuild -bs ${q(['--define', `_topdir ${dir}/top`])} ${name}.spec >bs.log 2>&1 || { cat bs.log >&2; exit 1; }`, { SOURCE_DATE_EPOCH: String(SDE) });
     srpm = `${dir}/top/SRPMS/${name}-${version}-${release}.src.rpm`;
   }
@@ -131,11 +140,13 @@ export function rpmBuild(dir: string, name: string, version: string, release: st
   return { srpm, rpm: `${dir}/top/RPMS/noarch/${name}-${version}-${release}.noarch.rpm` };
 }
 
+/** What koji records as an RPM's payloadhash: its SIGMD5. */
+export const payloadHash = (rpm: string): string => sh('/', `rpm -qp --qf '%{SIGMD5}' '${rpm}'`).trim();
+
 /** A buildroot of one RPM and its koji-shaped listing entry. */
 export function buildrootListing(d: string): object[] {
   const a = rpmBuild(join(d, 'br-a'), 'fake-gcc', '14.2.1', '3.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) });
-  const payloadhash = sh('/', `rpm -qp --qf '%{SIGMD5}' '${a.rpm}'`).trim();
-  return [{ rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash }];
+  return [{ rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash: payloadHash(a.rpm) }];
 }
 
 /** The published build of hello 1.0-1.fc41: BUILDTIME from SOURCE_DATE_EPOCH (`strict`) or the time of the build. */
