@@ -19,12 +19,12 @@ import { LogSink } from '../src/rebuild/log-sink.js';
 import { fetchVerified } from '../src/worker/fetch.js';
 import type { ClaimedJob } from '../src/api/schemas.js';
 import { makepkgSkip, sh, workdir } from './helpers.js';
-import { EMBEDS_PATH_PKGBUILD, publishArch, REPRODUCIBLE_PKGBUILD } from './rebuild-fixtures.js';
+import { claimedJob, EMBEDS_PATH_PKGBUILD, publishArch, REPRODUCIBLE_PKGBUILD } from './rebuild-fixtures.js';
 
 const skip = makepkgSkip('bsdtar');
 
 function job(recipe: unknown, extra: Partial<ClaimedJob>): ClaimedJob {
-  return { jobId: 9, leaseToken: 'lease-9', leaseExpiresAt: Date.now() + 60_000, heartbeatSeconds: 30, distribution: 'archlinux', suite: 'core', architecture: 'x86_64', name: 'x', version: '1', backend: 'archlinux', recipe, buildinfo: null, artifacts: [], previousUnreproducible: 0, ...extra };
+  return claimedJob(recipe, { jobId: 9, leaseToken: 'lease-9', distribution: 'archlinux', suite: 'core', name: 'x', version: '1', backend: 'archlinux', ...extra });
 }
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 

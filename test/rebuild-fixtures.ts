@@ -1,4 +1,4 @@
-// Packages made at test time for the archlinux and Fedora backends' tests,
+// Jobs and packages made at test time for the backends' tests,
 // `reprove check` and the service test of the backends: an Arch package built
 // with makepkg (as nobody when root) in a /tmp/reprove-arch-pub-* area the
 // rebuild can recreate, and koji-like RPMs (an SRPM and its binary RPM built with
@@ -9,9 +9,31 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { ClaimedJob } from '../src/api/schemas.js';
 import { sh, workdir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** A job as the daemon hands it to a worker: hello 1.0 of the examples for the command backend, unless `extra` says otherwise. */
+export function claimedJob(recipe: unknown, extra: Partial<ClaimedJob> = {}): ClaimedJob {
+  return {
+    jobId: 7,
+    leaseToken: 'lease-7',
+    leaseExpiresAt: Date.now() + 60_000,
+    heartbeatSeconds: 30,
+    distribution: 'examples',
+    suite: 'main',
+    architecture: 'x86_64',
+    name: 'hello',
+    version: '1.0',
+    backend: 'command',
+    recipe,
+    buildinfo: null,
+    artifacts: [],
+    previousUnreproducible: 0,
+    ...extra,
+  };
+}
 
 /** A PKGBUILD whose package does not depend on where or when it was built. */
 export const REPRODUCIBLE_PKGBUILD = `pkgname=hello-check

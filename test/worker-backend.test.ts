@@ -16,35 +16,16 @@ import { backendNamed } from '../src/rebuild/backends/registry.js';
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { FetchError, fetchVerified } from '../src/worker/fetch.js';
 import { sh, workdir } from './helpers.js';
+import { claimedJob } from './rebuild-fixtures.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-export function job(recipe: unknown, extra: Partial<ClaimedJob> = {}): ClaimedJob {
-  return {
-    jobId: 7,
-    leaseToken: 'lease-7',
-    leaseExpiresAt: Date.now() + 60_000,
-    heartbeatSeconds: 30,
-    distribution: 'examples',
-    suite: 'main',
-    architecture: 'x86_64',
-    name: 'hello',
-    version: '1.0',
-    backend: 'command',
-    recipe,
-    buildinfo: null,
-    artifacts: [],
-    previousUnreproducible: 0,
-    ...extra,
-  };
-}
 
 async function build(t: TestContext, recipe: unknown, extra: Partial<ClaimedJob> = {}): Promise<{ outcome: BuildOutcome; dir: string; log: string }> {
   const dir = workdir(t);
   for (const d of ['work', 'out']) mkdirSync(join(dir, d));
   const log = new LogSink(join(dir, 'build.log'), 1 << 20);
   const outcome = await commandBackend.build({
-    job: job(recipe, extra),
+    job: claimedJob(recipe, extra),
     workDir: join(dir, 'work'),
     outDir: join(dir, 'out'),
     log,
