@@ -47,6 +47,21 @@ test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, 
   assert.deepEqual(json!['reprove_unexplained'] ?? [], []);
 });
 
+test('gcc_captures_build_path is not claimed for a function changed and built again in the same directory, even where its data reads "./..." in a hex dump', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+  const d = workdir(t);
+  // A table in .rodata whose hex dump text starts "./": the changed byte after it once looked like a second build directory.
+  const source = `#include <stdio.h>\nstatic const unsigned char kind[16] = { '.', '/', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };\nint classify(int c) { return kind[c & 15] + 1; }\nint main(int c, char **v) { printf("%d\\n", classify(c)); return 0; }\n`;
+  writeFileSync(join(d, 'a.c'), source);
+  writeFileSync(join(d, 'b.c'), source.replace('3, 4, 5,', "3, 'a', 5,").replace('+ 1;', '* 2;'));
+  sh(d, 'gcc -O1 -o a a.c && gcc -O1 -o b b.c');
+  const { json } = reproveJson(`${d}/a`, `${d}/b`);
+  assert.match(json!.details!.find((n) => n.source1 === 'ELF section .rodata')!.unified_diff!, /\n-00000010: 2e2f .* \.\/\.\.\.\.\.+\n\+00000010: 2e2f .* \.\/\.\.\.a\.+/, 'the hex dump shows the table');
+  const changed = causes(`${d}/a`, `${d}/b`);
+  assert.ok(!changed.ids.includes('gcc_captures_build_path'), changed.ids.join());
+  assert.ok(!changed.ids.includes('captures_build_path'), changed.ids.join());
+  assert.ok(changed.unexplained.some((u) => u.startsWith('ELF section .text:')), 'the changed code is left unexplained');
+});
+
 test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {
   const d = workdir(t);
   const env = { HOME: d, GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
