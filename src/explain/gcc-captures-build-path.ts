@@ -49,7 +49,9 @@ export const gccCapturesBuildPath: Detector = {
     for (const i of items) {
       if (i.format !== FORMAT.elf || go.has(artifactKey(i))) continue;
       const key = artifactKey(i);
-      byArtifact.set(key, [...(byArtifact.get(key) ?? []), i]);
+      const list = byArtifact.get(key);
+      if (list) list.push(i);
+      else byArtifact.set(key, [i]);
     }
     const high: EvidenceItem[] = [];
     const medium: EvidenceItem[] = [];
