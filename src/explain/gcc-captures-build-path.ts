@@ -10,6 +10,7 @@ import type { Detector } from './detector.js';
 import type { EvidenceItem } from './evidence.js';
 import { learnBuildPaths, normaliseBuildPath } from './captures-build-path.js';
 import { artifactKey, goArtifacts } from './patterns.js';
+import { pushTo } from '../compare/group-by.js';
 import { FORMAT } from '../formats/names.js';
 
 /** Addresses, offsets and sizes: decimal, hex with 0x, bare hex of four digits or more, and a byte or two of a hex block ("3 2d 20"). */
@@ -48,10 +49,7 @@ export const gccCapturesBuildPath: Detector = {
     const byArtifact = new Map<string, EvidenceItem[]>();
     for (const i of items) {
       if (i.format !== FORMAT.elf || go.has(artifactKey(i))) continue;
-      const key = artifactKey(i);
-      const list = byArtifact.get(key);
-      if (list) list.push(i);
-      else byArtifact.set(key, [i]);
+      pushTo(byArtifact, artifactKey(i), i);
     }
     const high: EvidenceItem[] = [];
     const medium: EvidenceItem[] = [];
