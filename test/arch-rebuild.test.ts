@@ -6,7 +6,7 @@
 // before anything runs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -19,88 +19,14 @@ import { LogSink } from '../src/rebuild/log-sink.js';
 import { fetchVerified } from '../src/worker/fetch.js';
 import type { ClaimedJob } from '../src/api/schemas.js';
 import { makepkgSkip, sh, workdir } from './helpers.js';
+import { claimedJob, EMBEDS_PATH_PKGBUILD, publishArch, REPRODUCIBLE_PKGBUILD } from './rebuild-fixtures.js';
 
 const skip = makepkgSkip('bsdtar');
 
 function job(recipe: unknown, extra: Partial<ClaimedJob>): ClaimedJob {
-  return { jobId: 9, leaseToken: 'lease-9', leaseExpiresAt: Date.now() + 60_000, heartbeatSeconds: 30, distribution: 'archlinux', suite: 'core', architecture: 'x86_64', name: 'x', version: '1', backend: 'archlinux', recipe, buildinfo: null, artifacts: [], previousUnreproducible: 0, ...extra };
+  return claimedJob(recipe, { jobId: 9, leaseToken: 'lease-9', distribution: 'archlinux', suite: 'core', name: 'x', version: '1', backend: 'archlinux', ...extra });
 }
-const isRoot = process.getuid?.() === 0;
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/** A PKGBUILD whose package does not depend on where or when it was built. */
-const REPRODUCIBLE = `pkgname=hello-rebuild
-pkgver=1.0
-pkgrel=1
-pkgdesc='reprove rebuild test package'
-arch=('any')
-license=('MIT')
-source=('hello.sh')
-sha256sums=('SKIP')
-package() {
-  install -Dm755 "$srcdir/hello.sh" "$pkgdir/usr/bin/hello-rebuild"
-  install -Dm644 /dev/stdin "$pkgdir/usr/share/doc/hello-rebuild/README" <<'EOF'
-a reproducible package
-EOF
-}
-`;
-
-/** A PKGBUILD that writes its build directory into the package, as many build systems do. */
-const EMBEDS_PATH = REPRODUCIBLE.replace('a reproducible package', 'built in @SRCDIR@').replace(
-  '\n}\n',
-  '\n  sed -i "s|@SRCDIR@|$srcdir|" "$pkgdir/usr/share/doc/hello-rebuild/README"\n}\n',
-);
-
-/** A fake pacman for the published build: answers -Qi with a build root's packages, as pacman does. */
-const FAKE_PACMAN = `#!/bin/sh
-case "$*" in
-  *-Qi*) printf 'Name            : %s\\nVersion         : %s\\nArchitecture    : %s\\n\\n' \\
-           acl 2.3.2-1 x86_64 \\
-           gcc-libs 14.1.1+r58+gfc9fb3ad838-1 x86_64 \\
-           python 3.12.4-1 x86_64 \\
-           zlib 1:1.3.1-1 x86_64 \\
-           ca-certificates-utils 20240618-1 any ;;
-esac
-exit 0
-`;
-
-interface Published {
-  /** The published package (copied out of the build area). */
-  pkg: string;
-  /** The directory holding the PKGBUILD (a copy the test keeps). */
-  pkgbuildDir: string;
-  /** The build area: builddir and startdir are inside; removed unless `keep`. */
-  area: string;
-}
-
-/**
- * Builds a PKGBUILD with makepkg in a fresh /tmp/reprove-arch-pub-* area (startdir
- * `start`, builddir `build`) as an Arch build server would, and copies the
- * package out. The area is removed afterwards unless `keep`: a rebuild can then
- * recreate the same directories.
- */
-function publish(t: TestContext, pkgbuild: string, { pacman = false, keep = false } = {}): Published {
-  const d = workdir(t);
-  chmodSync(d, 0o755);
-  const area = mkdtempSync(join(tmpdir(), 'reprove-arch-pub-'));
-  t.after(() => rmSync(area, { recursive: true, force: true }));
-  chmodSync(area, 0o755);
-  for (const sub of ['start', 'build', 'out', 'home', 'bin']) mkdirSync(join(area, sub));
-  writeFileSync(join(area, 'start', 'PKGBUILD'), pkgbuild);
-  writeFileSync(join(area, 'start', 'hello.sh'), '#!/bin/sh\necho hello\n');
-  writeFileSync(join(area, 'bin', 'pacman'), FAKE_PACMAN, { mode: 0o755 });
-  const env = [`HOME=${area}/home`, `BUILDDIR=${area}/build`, `SRCDEST=${area}/build`, `PKGDEST=${area}/out`, 'PKGEXT=.pkg.tar.zst', `PACMAN=${pacman ? `${area}/bin/pacman` : 'true'}`, "PACKAGER='Published Builder <builder@example.org>'"];
-  sh(area, `chmod -R a+rwX . && ${isRoot ? 'chown -R nobody . && ' : ''}cd start && ${isRoot ? 'runuser -u nobody -- ' : ''}env ${env.join(' ')} makepkg --nodeps --force >/dev/null 2>&1`);
-  const files = readdirSync(join(area, 'out'));
-  assert.equal(files.length, 1, `makepkg wrote ${files.join(', ')}`);
-  const pkg = join(d, files[0]!);
-  writeFileSync(pkg, readFileSync(join(area, 'out', files[0]!)));
-  const pkgbuildDir = join(d, 'pkgbuild');
-  mkdirSync(pkgbuildDir);
-  for (const f of ['PKGBUILD', 'hello.sh']) writeFileSync(join(pkgbuildDir, f), readFileSync(join(area, 'start', f)));
-  if (!keep) rmSync(area, { recursive: true, force: true });
-  return { pkg, pkgbuildDir, area };
-}
 
 async function rebuild(t: TestContext, published: string, pkgbuild: Parameters<typeof rebuildArch>[1]['pkgbuild']) {
   const d = workdir(t);
@@ -112,10 +38,10 @@ async function rebuild(t: TestContext, published: string, pkgbuild: Parameters<t
 }
 
 test("a package's .BUILDINFO lists every installed package with the archive URL it would be fetched from", { skip }, async (t) => {
-  const { pkg, pkgbuildDir, area } = publish(t, REPRODUCIBLE, { pacman: true });
+  const { pkg, pkgbuildDir, area } = publishArch(t, REPRODUCIBLE_PKGBUILD, { pacman: true });
   const info = await readArchBuildInfo(pkg);
-  assert.equal(info.pkgname, 'hello-rebuild');
-  assert.equal(info.pkgbase, 'hello-rebuild');
+  assert.equal(info.pkgname, 'hello-check');
+  assert.equal(info.pkgbase, 'hello-check');
   assert.equal(info.pkgver, '1.0-1');
   assert.equal(info.pkgarch, 'any');
   assert.equal(info.packager, 'Published Builder <builder@example.org>');
@@ -123,7 +49,7 @@ test("a package's .BUILDINFO lists every installed package with the archive URL 
   assert.equal(info.startdir, `${area}/start`);
   assert.equal(info.buildtool, 'makepkg');
   assert.match(info.buildtoolver!, /^\d+\.\d+/);
-  assert.equal(info.pkgbuild_sha256sum, createHash('sha256').update(REPRODUCIBLE).digest('hex'));
+  assert.equal(info.pkgbuild_sha256sum, createHash('sha256').update(REPRODUCIBLE_PKGBUILD).digest('hex'));
   assert.ok(info.buildenv.includes('!distcc') || info.buildenv.length > 0, info.buildenv.join(' '));
   assert.ok(info.options.includes('strip') || info.options.length > 0, info.options.join(' '));
   assert.deepEqual(info.installed, [
@@ -138,12 +64,12 @@ test("a package's .BUILDINFO lists every installed package with the archive URL 
   assert.equal(mirror.installed[3]!.url, 'https://mirror.example.org/arch/zlib/1:1.3.1-1/x86_64/zlib.pkg.tar.zst');
   const env = archBuildEnv(info, pkg);
   assert.equal(env.distribution, 'archlinux');
-  assert.deepEqual(env.source, { name: 'hello-rebuild', version: '1.0-1' });
+  assert.deepEqual(env.source, { name: 'hello-check', version: '1.0-1' });
   assert.equal(env.buildPath, `${area}/build`);
   assert.equal(env.environment['SOURCE_DATE_EPOCH'], String(info.builddate));
   assert.equal(env.packages.length, 5);
   assert.ok(env.packages.every((p) => p.url?.startsWith('https://archive.archlinux.org/packages/')));
-  assert.deepEqual(env.expected, [{ name: 'hello-rebuild-1.0-1-any.pkg.tar.zst' }]);
+  assert.deepEqual(env.expected, [{ name: 'hello-check-1.0-1-any.pkg.tar.zst' }]);
 
   // Rebuilt on this host (no pacman), the five packages are not recreated, the result says so, and the
   // rebuilt .BUILDINFO (no installed lines) is the difference.
@@ -157,7 +83,7 @@ test("a package's .BUILDINFO lists every installed package with the archive URL 
 });
 
 test('the archlinux backend rebuilds a reproducible PKGBUILD with the host makepkg at the recorded builddir: BIT_IDENTICAL, the package set not recreated', { skip }, async (t) => {
-  const { pkg, pkgbuildDir, area } = publish(t, REPRODUCIBLE);
+  const { pkg, pkgbuildDir, area } = publishArch(t, REPRODUCIBLE_PKGBUILD);
   // The PKGBUILD as the worker gets it: a tarball fetched by URL with its digest.
   const src = workdir(t);
   sh(src, `tar -C ${JSON.stringify(pkgbuildDir)} -czf pkgbuild.tar.gz .`);
@@ -167,7 +93,7 @@ test('the archlinux backend rebuilds a reproducible PKGBUILD with the host makep
   const log = new LogSink(join(d, 'build.log'), 1 << 20);
   const name = pkg.slice(pkg.lastIndexOf('/') + 1);
   const outcome = await archBackend().build({
-    job: job({ pkgbuild: { url: pathToFileURL(tarball).href, sha256: sha256(tarball) } }, { backend: 'archlinux', name: 'hello-rebuild', version: '1.0-1', architecture: 'any', artifacts: [{ name, url: pathToFileURL(pkg).href, sha256: sha256(pkg) }] }),
+    job: job({ pkgbuild: { url: pathToFileURL(tarball).href, sha256: sha256(tarball) } }, { backend: 'archlinux', name: 'hello-check', version: '1.0-1', architecture: 'any', artifacts: [{ name, url: pathToFileURL(pkg).href, sha256: sha256(pkg) }] }),
     workDir: join(d, 'work'),
     outDir: join(d, 'out'),
     log,
@@ -196,7 +122,7 @@ test('the archlinux backend rebuilds a reproducible PKGBUILD with the host makep
 
 test('a PKGBUILD that embeds its build path, rebuilt where the recorded builddir cannot be made: UNREPRODUCIBLE, captures_build_path', { skip }, async (t) => {
   // The published build area stays: the recorded directories exist, so the rebuild goes elsewhere.
-  const { pkg, pkgbuildDir, area } = publish(t, EMBEDS_PATH, { keep: true });
+  const { pkg, pkgbuildDir, area } = publishArch(t, EMBEDS_PATH_PKGBUILD, { keep: true });
   const r = await rebuild(t, pkg, pkgbuildDir);
   assert.equal(r.outcome.status, 'built', `${JSON.stringify(r.outcome)}\n${r.log}`);
   if (r.outcome.status !== 'built') return;
@@ -209,7 +135,7 @@ test('a PKGBUILD that embeds its build path, rebuilt where the recorded builddir
 });
 
 test('a PKGBUILD from a git repository at a tag, checked against pkgbuild_sha256sum; a different PKGBUILD is refused before building', { skip: skip || (!existsSync('/usr/bin/git') && 'git missing') }, async (t) => {
-  const { pkg, pkgbuildDir } = publish(t, REPRODUCIBLE);
+  const { pkg, pkgbuildDir } = publishArch(t, REPRODUCIBLE_PKGBUILD);
   const repo = workdir(t);
   sh(repo, `cp ${JSON.stringify(pkgbuildDir)}/* . && git init -q && git add . && git -c user.name=t -c user.email=t@e commit -qm one && git tag v1 && echo '# changed' >> PKGBUILD && git -c user.name=t -c user.email=t@e commit -qam two`);
   const good = await rebuild(t, pkg, { git: repo, ref: 'v1' });

@@ -232,9 +232,9 @@ test(`the strict RPM verdict: rebuilt with the same BUILDTIME and buildhost but 
   const pub = rpmBuild(join(d, 'pub'), 'hello', '1.0', '1.fc41', defines, { SOURCE_DATE_EPOCH: String(SDE) });
   // Rebuilt from the published SRPM, a few seconds later (so only what the defines and SOURCE_DATE_EPOCH fix can agree).
   await new Promise((r) => setTimeout(r, 1100));
-  const same = rpmBuild(join(d, 'same'), 'hello', '1.0', '1.fc41', defines, { SOURCE_DATE_EPOCH: String(SDE) }, pub.srpm);
+  const same = rpmBuild(join(d, 'same'), 'hello', '1.0', '1.fc41', defines, { SOURCE_DATE_EPOCH: String(SDE) }, { fromSrpm: pub.srpm });
   // BUILDTIME left to the clock (the file mtimes still clamped to SOURCE_DATE_EPOCH).
-  const later = rpmBuild(join(d, 'later'), 'hello', '1.0', '1.fc41', { _buildhost: HOST, clamp_mtime_to_source_date_epoch: '1' }, { SOURCE_DATE_EPOCH: String(SDE) }, pub.srpm);
+  const later = rpmBuild(join(d, 'later'), 'hello', '1.0', '1.fc41', { _buildhost: HOST, clamp_mtime_to_source_date_epoch: '1' }, { SOURCE_DATE_EPOCH: String(SDE) }, { fromSrpm: pub.srpm });
   signRpm(d, pub.rpm, 'Published');
   signRpm(d, same.rpm, 'Rebuilder');
   assert.notEqual(sh('/', `rpm -qp --qf '%{RSAHEADER:pgpsig}' '${pub.rpm}'`), sh('/', `rpm -qp --qf '%{RSAHEADER:pgpsig}' '${same.rpm}'`));

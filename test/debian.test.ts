@@ -28,6 +28,7 @@ import { LogSink } from '../src/rebuild/log-sink.js';
 import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
 import { fetchVerified } from '../src/worker/fetch.js';
 import { workdir } from './helpers.js';
+import { claimedJob } from './rebuild-fixtures.js';
 import { startDaemon, startWorker } from './service-support.js';
 
 const SUITE = 'bookworm';
@@ -154,22 +155,8 @@ function published(): Promise<Published> {
 }
 
 function job(buildinfo: string, recipe: unknown = RECIPE): ClaimedJob {
-  return {
-    jobId: 18,
-    leaseToken: 'lease-18',
-    leaseExpiresAt: Date.now() + 3_600_000,
-    heartbeatSeconds: 30,
-    distribution: 'debian',
-    suite: SUITE,
-    architecture: 'amd64',
-    name: 'hello',
-    version: '0',
-    backend: 'debian',
-    recipe,
-    buildinfo: { url: pathToFileURL(buildinfo).href, sha256: sha256(buildinfo) },
-    artifacts: [],
-    previousUnreproducible: 0,
-  };
+  const buildinfoRef = { url: pathToFileURL(buildinfo).href, sha256: sha256(buildinfo) };
+  return claimedJob(recipe, { jobId: 18, leaseToken: 'lease-18', leaseExpiresAt: Date.now() + 3_600_000, distribution: 'debian', suite: SUITE, architecture: 'amd64', version: '0', backend: 'debian', buildinfo: buildinfoRef });
 }
 
 /** A copy of the .buildinfo with `edit` applied to its text. */

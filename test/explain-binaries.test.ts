@@ -1,15 +1,25 @@
 // Known causes in binaries built here with gcc, go and python: each cause on a
 // pair that shows it, and the fixed build (or another change) that does not.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { compare } from '../src/index.js';
+import { collectEvidence, describeItem } from '../src/explain/evidence.js';
+import { gccCapturesBuildPath } from '../src/explain/gcc-captures-build-path.js';
 import { haveCommand, reprove, reproveJson, sh, workdir } from './helpers.js';
 
 function causes(a: string, b: string): { code: number | null; ids: string[]; unexplained: string[] } {
   const { code, json } = reproveJson(a, b);
   const ids = ((json?.['reprove_issues'] as { id: string }[] | undefined) ?? []).map((i) => i.id).sort();
   return { code, ids, unexplained: (json?.['reprove_unexplained'] as string[] | undefined) ?? [] };
+}
+
+/** What gcc_captures_build_path claims in the comparison of A and B, described, and at what confidence. */
+async function claimedByGcc(a: string, b: string): Promise<{ confidence: string | undefined; lines: string[] }> {
+  const { difference } = await compare(a, b);
+  const claims = gccCapturesBuildPath.detect!(collectEvidence(difference!));
+  return { confidence: claims[0]?.confidence, lines: claims.flatMap((c) => c.items.map(describeItem)) };
 }
 
 const C_SOURCE = `#include <stdio.h>\\n#include <assert.h>\\nint main(int c, char **v) { assert(c > 0); printf("%s\\\\n", __FILE__); return 0; }\\n`;
@@ -45,6 +55,48 @@ test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, 
   assert.equal(issues[0]?.confidence, 'high');
   // What moved with the longer path follows from it: shifted code and data addresses, and the unwind tables.
   assert.deepEqual(json!['reprove_unexplained'] ?? [], []);
+});
+
+test('gcc_captures_build_path is not claimed for a function changed and built again in the same directory, even where its data reads "./..." in a hex dump', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+  const d = workdir(t);
+  // A table in .rodata whose hex dump text starts "./": the changed byte after it once looked like a second build directory.
+  const source = `#include <stdio.h>\nstatic const unsigned char kind[16] = { '.', '/', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };\nint classify(int c) { return kind[c & 15] + 1; }\nint main(int c, char **v) { printf("%d\\n", classify(c)); return 0; }\n`;
+  writeFileSync(join(d, 'a.c'), source);
+  writeFileSync(join(d, 'b.c'), source.replace('3, 4, 5,', "3, 'a', 5,").replace('+ 1;', '* 2;'));
+  sh(d, 'gcc -O1 -o a a.c && gcc -O1 -o b b.c');
+  const { json } = reproveJson(`${d}/a`, `${d}/b`);
+  assert.match(json!.details!.find((n) => n.source1 === 'ELF section .rodata')!.unified_diff!, /\n-00000010: 2e2f .* \.\/\.\.\.\.\.+\n\+00000010: 2e2f .* \.\/\.\.\.a\.+/, 'the hex dump shows the table');
+  const changed = causes(`${d}/a`, `${d}/b`);
+  assert.ok(!changed.ids.includes('gcc_captures_build_path'), changed.ids.join());
+  assert.ok(!changed.ids.includes('captures_build_path'), changed.ids.join());
+  assert.ok(changed.unexplained.some((u) => u.startsWith('ELF section .text:')), 'the changed code is left unexplained');
+});
+
+test('gcc_captures_build_path on a new version: named where the build path is, but not for the changed code, nor where the path shows only outside the binary', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, async (t) => {
+  const d = workdir(t);
+  const v1 = `#include <stdio.h>\n#include <assert.h>\nint greet(int c) { assert(c > 0); return printf("hello from %s\\n", __FILE__); }\nint main(int c, char **v) { return greet(c) < 0; }\n`;
+  const v2 = v1.replace('return printf', 'if (c > 2) puts("too many arguments for this version"); return printf');
+  for (const [dir, text] of [['build-1.0', v1], ['build-1.1-x', v2]] as const) {
+    mkdirSync(join(d, dir));
+    writeFileSync(join(d, dir, 'm.c'), text);
+    sh(join(d, dir), 'gcc -g -O1 -o prog $PWD/m.c');
+  }
+  // Built in two directories: the path is in the debug info and __FILE__, and the new string is code of its own.
+  const moved = await claimedByGcc(`${d}/build-1.0/prog`, `${d}/build-1.1-x/prog`);
+  assert.equal(moved.confidence, 'high');
+  assert.ok(moved.lines.includes(`ELF section .rodata: -${d}/build-1.0/m.c / +${d}/build-1.1-x/m.c`), moved.lines.join('\n'));
+  assert.ok(moved.lines.some((l) => l.startsWith('ELF section .debug_info:') && l.includes('DW_AT_comp_dir')), moved.lines.join('\n'));
+  assert.ok(!moved.lines.some((l) => l.includes('too many arguments')), 'the new string is not claimed');
+  assert.ok(!moved.lines.some((l) => /ELF section \.text: .*\bputs@plt/.test(l)), 'nor the new call');
+  // Built with the path mapped away, beside a file that names two build directories: the binary's differences are the new code's.
+  for (const [side, dir, builddir] of [['a', 'build-1.0', '/build/hello-a1b2c3/src'], ['b', 'build-1.1-x', '/build/hello-x9y8z7/src']] as const) {
+    sh(d, `mkdir -p ${side} && cd ${dir} && gcc -g -O1 -ffile-prefix-map=$PWD=. -o ../${side}/prog m.c`);
+    writeFileSync(join(d, side, 'BUILDINFO'), `builddir = ${builddir}\n`);
+  }
+  const mapped = causes(`${d}/a`, `${d}/b`);
+  assert.ok(mapped.ids.includes('captures_build_path'), mapped.ids.join());
+  assert.ok(!mapped.ids.includes('gcc_captures_build_path'), mapped.ids.join());
+  assert.deepEqual(await claimedByGcc(`${d}/a`, `${d}/b`), { confidence: undefined, lines: [] });
 });
 
 test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {

@@ -1,16 +1,39 @@
-// Packages made at test time for `reprove check` and the service test of the
-// backends: an Arch package built with makepkg (as nobody when root) in a
-// /tmp/reprove-arch-pub-* area the rebuild can recreate, and koji-like RPMs (an
-// SRPM and its binary RPM built with rpmbuild, a buildroot listing shaped like
-// koji's getBuildrootListing answer, optionally signed with a throwaway key).
+// Jobs and packages made at test time for the backends' tests,
+// `reprove check` and the service test of the backends: an Arch package built
+// with makepkg (as nobody when root) in a /tmp/reprove-arch-pub-* area the
+// rebuild can recreate, and koji-like RPMs (an SRPM and its binary RPM built with
+// rpmbuild, a buildroot listing shaped like koji's getBuildrootListing answer,
+// optionally signed with a throwaway key).
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { ClaimedJob } from '../src/api/schemas.js';
 import { sh, workdir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** A job as the daemon hands it to a worker: hello 1.0 of the examples for the command backend, unless `extra` says otherwise. */
+export function claimedJob(recipe: unknown, extra: Partial<ClaimedJob> = {}): ClaimedJob {
+  return {
+    jobId: 7,
+    leaseToken: 'lease-7',
+    leaseExpiresAt: Date.now() + 60_000,
+    heartbeatSeconds: 30,
+    distribution: 'examples',
+    suite: 'main',
+    architecture: 'x86_64',
+    name: 'hello',
+    version: '1.0',
+    backend: 'command',
+    recipe,
+    buildinfo: null,
+    artifacts: [],
+    previousUnreproducible: 0,
+    ...extra,
+  };
+}
 
 /** A PKGBUILD whose package does not depend on where or when it was built. */
 export const REPRODUCIBLE_PKGBUILD = `pkgname=hello-check
@@ -29,29 +52,52 @@ EOF
 }
 `;
 
-/** A PKGBUILD that writes its build directory into the package. */
+/** A PKGBUILD that writes its build directory into the package, as many build systems do. */
 export const EMBEDS_PATH_PKGBUILD = REPRODUCIBLE_PKGBUILD.replace('a reproducible package', 'built in @SRCDIR@').replace(
   '\n}\n',
   '\n  sed -i "s|@SRCDIR@|$srcdir|" "$pkgdir/usr/share/doc/hello-check/README"\n}\n',
 );
 
+/** A fake pacman for the published build: answers -Qi with a build root's packages, as pacman does. */
+const FAKE_PACMAN = `#!/bin/sh
+case "$*" in
+  *-Qi*) printf 'Name            : %s\\nVersion         : %s\\nArchitecture    : %s\\n\\n' \\
+           acl 2.3.2-1 x86_64 \\
+           gcc-libs 14.1.1+r58+gfc9fb3ad838-1 x86_64 \\
+           python 3.12.4-1 x86_64 \\
+           zlib 1:1.3.1-1 x86_64 \\
+           ca-certificates-utils 20240618-1 any ;;
+esac
+exit 0
+`;
+
 export interface PublishedArch {
+  /** The published package (copied out of the build area). */
   pkg: string;
+  /** The directory holding the PKGBUILD (a copy the test keeps). */
   pkgbuildDir: string;
+  /** The build area: builddir and startdir are inside; removed unless `keep`. */
   area: string;
 }
 
-/** Builds `pkgbuild` with makepkg as an Arch build server would (startdir and builddir in a fresh area) and copies the package out; the area is removed unless `keep`. */
-export function publishArch(t: TestContext, pkgbuild: string, { keep = false } = {}): PublishedArch {
+/**
+ * Builds `pkgbuild` with makepkg as an Arch build server would (startdir `start` and
+ * builddir `build` in a fresh /tmp/reprove-arch-pub-* area) and copies the package
+ * out. The area is removed unless `keep`: a rebuild can then recreate the same
+ * directories. With `pacman`, a fake pacman lists five installed packages, which
+ * the .BUILDINFO then records.
+ */
+export function publishArch(t: TestContext, pkgbuild: string, { pacman = false, keep = false } = {}): PublishedArch {
   const d = workdir(t);
   chmodSync(d, 0o755);
   const area = mkdtempSync(join(tmpdir(), 'reprove-arch-pub-'));
   t.after(() => rmSync(area, { recursive: true, force: true }));
   chmodSync(area, 0o755);
-  for (const sub of ['start', 'build', 'out', 'home']) mkdirSync(join(area, sub));
+  for (const sub of ['start', 'build', 'out', 'home', 'bin']) mkdirSync(join(area, sub));
   writeFileSync(join(area, 'start', 'PKGBUILD'), pkgbuild);
   writeFileSync(join(area, 'start', 'hello.sh'), '#!/bin/sh\necho hello\n');
-  const env = [`HOME=${area}/home`, `BUILDDIR=${area}/build`, `SRCDEST=${area}/build`, `PKGDEST=${area}/out`, 'PKGEXT=.pkg.tar.zst', 'PACMAN=true', "PACKAGER='Published Builder <builder@example.org>'"];
+  writeFileSync(join(area, 'bin', 'pacman'), FAKE_PACMAN, { mode: 0o755 });
+  const env = [`HOME=${area}/home`, `BUILDDIR=${area}/build`, `SRCDEST=${area}/build`, `PKGDEST=${area}/out`, 'PKGEXT=.pkg.tar.zst', `PACMAN=${pacman ? `${area}/bin/pacman` : 'true'}`, "PACKAGER='Published Builder <builder@example.org>'"];
   sh(area, `chmod -R a+rwX . && ${isRoot ? 'chown -R nobody . && ' : ''}cd start && ${isRoot ? 'runuser -u nobody -- ' : ''}env ${env.join(' ')} makepkg --nodeps --force >/dev/null 2>&1`);
   const files = readdirSync(join(area, 'out'));
   assert.equal(files.length, 1, `makepkg wrote ${files.join(', ')}`);
@@ -69,8 +115,8 @@ export function publishArch(t: TestContext, pkgbuild: string, { keep = false } =
 export const SDE = 1700000000;
 export const HOST = 'buildvm-x86-07.iad2.fedoraproject.org';
 
-const spec = (name: string, version: string, release: string) => `Name: ${name}
-Version: ${version}
+const spec = (name: string, version: string, release: string, epoch?: number) => `Name: ${name}
+${epoch !== undefined ? `Epoch: ${epoch}\n` : ''}Version: ${version}
 Release: ${release}
 Summary: ${name} for the reprove tests
 License: MIT
@@ -90,15 +136,24 @@ printf 'hello from ${name}\\n' > %{buildroot}/usr/share/${name}/greeting
 const q = (args: string[]) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 
 /**
- * Builds spec `name` into `dir`: -bs then --rebuild with `defines`, as koji does; with
- * `fromSrpm`, only the --rebuild of that SRPM, as a rebuilder does (rpm carries the
- * SRPM's COOKIE, made from the host and time of -bs, into the binary RPM).
+ * Builds spec `name` (with `epoch` when given) into `dir`: -bs then --rebuild with
+ * `defines`, as koji does; with `fromSrpm`, only the --rebuild of that SRPM, as a
+ * rebuilder does (rpm carries the SRPM's COOKIE, made from the host and time of
+ * -bs, into the binary RPM).
  */
-export function rpmBuild(dir: string, name: string, version: string, release: string, defines: Record<string, string>, env: Record<string, string> = {}, fromSrpm?: string): { srpm: string; rpm: string } {
+export function rpmBuild(
+  dir: string,
+  name: string,
+  version: string,
+  release: string,
+  defines: Record<string, string>,
+  env: Record<string, string> = {},
+  { fromSrpm, epoch }: { fromSrpm?: string; epoch?: number } = {},
+): { srpm: string; rpm: string } {
   mkdirSync(dir, { recursive: true });
   let srpm = fromSrpm;
   if (!srpm) {
-    writeFileSync(join(dir, `${name}.spec`), spec(name, version, release));
+    writeFileSync(join(dir, `${name}.spec`), spec(name, version, release, epoch));
     sh(dir, `rpmbuild -bs ${q(['--define', `_topdir ${dir}/top`])} ${name}.spec >bs.log 2>&1 || { cat bs.log >&2; exit 1; }`, { SOURCE_DATE_EPOCH: String(SDE) });
     srpm = `${dir}/top/SRPMS/${name}-${version}-${release}.src.rpm`;
   }
@@ -107,11 +162,13 @@ export function rpmBuild(dir: string, name: string, version: string, release: st
   return { srpm, rpm: `${dir}/top/RPMS/noarch/${name}-${version}-${release}.noarch.rpm` };
 }
 
+/** What koji records as an RPM's payloadhash: its SIGMD5. */
+export const payloadHash = (rpm: string): string => sh('/', `rpm -qp --qf '%{SIGMD5}' '${rpm}'`).trim();
+
 /** A buildroot of one RPM and its koji-shaped listing entry. */
 export function buildrootListing(d: string): object[] {
   const a = rpmBuild(join(d, 'br-a'), 'fake-gcc', '14.2.1', '3.fc41', {}, { SOURCE_DATE_EPOCH: String(SDE) });
-  const payloadhash = sh('/', `rpm -qp --qf '%{SIGMD5}' '${a.rpm}'`).trim();
-  return [{ rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash }];
+  return [{ rpm_id: 40001, name: 'fake-gcc', version: '14.2.1', release: '3.fc41', epoch: null, arch: 'noarch', build_id: 2500001, external_repo_id: 0, external_repo_name: 'INTERNAL', is_update: false, payloadhash: payloadHash(a.rpm) }];
 }
 
 /** The published build of hello 1.0-1.fc41: BUILDTIME from SOURCE_DATE_EPOCH (`strict`) or the time of the build. */

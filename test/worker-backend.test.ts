@@ -16,35 +16,16 @@ import { backendNamed } from '../src/rebuild/backends/registry.js';
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { FetchError, fetchVerified } from '../src/worker/fetch.js';
 import { sh, workdir } from './helpers.js';
+import { claimedJob } from './rebuild-fixtures.js';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-export function job(recipe: unknown, extra: Partial<ClaimedJob> = {}): ClaimedJob {
-  return {
-    jobId: 7,
-    leaseToken: 'lease-7',
-    leaseExpiresAt: Date.now() + 60_000,
-    heartbeatSeconds: 30,
-    distribution: 'examples',
-    suite: 'main',
-    architecture: 'x86_64',
-    name: 'hello',
-    version: '1.0',
-    backend: 'command',
-    recipe,
-    buildinfo: null,
-    artifacts: [],
-    previousUnreproducible: 0,
-    ...extra,
-  };
-}
 
 async function build(t: TestContext, recipe: unknown, extra: Partial<ClaimedJob> = {}): Promise<{ outcome: BuildOutcome; dir: string; log: string }> {
   const dir = workdir(t);
   for (const d of ['work', 'out']) mkdirSync(join(dir, d));
   const log = new LogSink(join(dir, 'build.log'), 1 << 20);
   const outcome = await commandBackend.build({
-    job: job(recipe, extra),
+    job: claimedJob(recipe, extra),
     workDir: join(dir, 'work'),
     outDir: join(dir, 'out'),
     log,
@@ -163,6 +144,26 @@ test('fetch refuses a wrong digest over HTTP and leaves no file, partial or whol
   assert.deepEqual(readdirSync(dir), []);
   assert.deepEqual(await fetchVerified(`${base}/a`, good, dest, 'a'), { bytes: body.length });
   assert.equal(sha256(dest), good);
+});
+
+test('fetch stops an HTTP answer without a length once it passes the cap, and leaves no file', async (t) => {
+  const dir = workdir(t);
+  const chunk = Buffer.alloc(256 << 10, 'y');
+  // Chunked transfer: no content-length to refuse up front, so the streaming cap has to.
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    for (let i = 0; i < 8; i++) res.write(chunk);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
+  await assert.rejects(fetchVerified(url, 'f'.repeat(64), join(dir, 'big.bin'), 'the source of big 1.0 (job 9)', { maxBytes: 1 << 20 }), (e: unknown) => {
+    assert.ok(e instanceof FetchError);
+    assert.match(e.message, /^Cannot fetch the source of big 1\.0 \(job 9\) from http:.*\/big: larger than the cap of 1048576 bytes$/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('file:// inputs are read only where the worker allows them', async (t) => {

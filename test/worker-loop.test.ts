@@ -14,6 +14,7 @@ import type { ClaimedJob, ReportRequest } from '../src/api/schemas.js';
 import { commandBackend } from '../src/rebuild/backends/command.js';
 import { Worker, type WorkerOptions } from '../src/worker/worker.js';
 import { sh, workdir } from './helpers.js';
+import { claimedJob } from './rebuild-fixtures.js';
 import { processesInGroup } from './proc.js';
 
 const TOKEN = 'worker-token';
@@ -119,23 +120,7 @@ class FakeDaemon {
 }
 
 function claimed(jobId: number, recipe: unknown, artifacts: ClaimedJob['artifacts'], extra: Partial<ClaimedJob> = {}): ClaimedJob {
-  return {
-    jobId,
-    leaseToken: `lease-${jobId}-${Math.random().toString(36).slice(2)}`,
-    leaseExpiresAt: Date.now() + 60_000,
-    heartbeatSeconds: 0.2,
-    distribution: 'examples',
-    suite: 'main',
-    architecture: 'x86_64',
-    name: 'hello',
-    version: '1.0',
-    backend: 'command',
-    recipe,
-    buildinfo: null,
-    artifacts,
-    previousUnreproducible: 0,
-    ...extra,
-  };
+  return claimedJob(recipe, { jobId, leaseToken: `lease-${jobId}-${Math.random().toString(36).slice(2)}`, heartbeatSeconds: 0.2, artifacts, ...extra });
 }
 
 async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -8,6 +8,7 @@ import { normaliseKernel } from './captures-kernel-version.js';
 
 const PATH_IN = /(\/[A-Za-z0-9._+~@-]+){2,}/;
 const PATH_CHAR = /[A-Za-z0-9._+~@/-]/;
+const NAMED = /[A-Za-z0-9]/;
 
 /** Where builders build: Debian (/build/..., sbuild's /<<PKGBUILDDIR>>), Fedora (/builddir), Arch (/build, /startdir), CI and home directories. */
 const BUILD_ROOT = /^\/(build|builddir|startdir|@@(PKG)?BUILDDIR@@|tmp|var\/tmp|home|root|usr\/src|srv|workspace|github\/workspace)(\/|$)/;
@@ -46,6 +47,10 @@ function findBuildPaths(items: EvidenceItem[]): [string, string][] {
     let k = 0;
     while (k < ca.length && k < cb.length && ca[k] === cb[k]) k++;
     if (k >= ca.length || k >= cb.length) return;
+    // A directory is named by letters or digits: "./......." is a hex dump's text column, whose dots stand for
+    // bytes that do not print; there, dots side by side ("..h....") are such bytes around a letter, not a name.
+    const named = (c: string) => NAMED.test(c) && !(cut && c.includes('..'));
+    if (!named(ca[k]!) || !named(cb[k]!)) return;
     // The two heads before the components the paths end with alike: /builddir/build/BUILD vs
     // /build/hello/src for .../hello-2.10/src/main.c (one head may be the shared prefix itself).
     let ea = ca.length;

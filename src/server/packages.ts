@@ -1,6 +1,7 @@
 // Packages: the filtered, paged list, one package version with its build input
 // and the history of every version of it, and the admin's sync.
 import { PackageDetail, PackageList, PackageQuery, SyncRequest, SyncResponse, type ResultSummary } from '../api/schemas.js';
+import { packageInput } from '../rebuild/sources/source.js';
 import { type PackageFilter, type Verdict, decodeCursor, encodeCursor } from '../store/index.js';
 import { type App, IdParams, type RouteDeps, errorsOf } from './context.js';
 import { artifactRef, packageSummary, resultSummary } from './map.js';
@@ -46,17 +47,7 @@ export function packageRoutes(app: App, { store, auth, syncLimitBytes }: RouteDe
         distribution: b.distribution,
         suite: b.suite,
         architecture: b.architecture,
-        packages: b.packages.map((p) => ({
-          name: p.name,
-          version: p.version,
-          backend: p.backend,
-          recipe: p.recipe,
-          buildinfoUrl: p.buildinfo?.url,
-          buildinfoSha256: p.buildinfo?.sha256,
-          minMemoryMb: p.minMemoryMb,
-          maintainer: p.maintainer,
-          artifacts: p.artifacts.map((a) => ({ name: a.name, url: a.url, sha256: a.sha256, size: a.size })),
-        })),
+        packages: b.packages.map((p) => ({ ...packageInput(p), maintainer: p.maintainer })),
       });
       return { added: s.added, unchanged: s.listed - s.added - s.changed - s.returned, leftArchive: s.left, queued: s.enqueued, superseded: s.superseded };
     },

@@ -4,12 +4,13 @@
 // a temporary file in the same directory tree, is checked against the expected
 // hash and the size cap, and only then renamed into place: a refused or broken
 // upload leaves nothing behind, and readers never see half a blob.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DigestMeter, OverCapError } from '../compare/digest-meter.js';
 import { InvalidInputError, NotFoundError, TooLargeError } from './errors.js';
 import { LogCap, type LogCapOptions } from './log-cap.js';
 import { sha256Hex } from './validate.js';
@@ -35,24 +36,6 @@ export interface StoredLog extends StoredBlob {
   originalSize: number;
   /** Bytes cut between head and tail (0 when the log was under its cap). */
   cutBytes: number;
-}
-
-/** Counts and hashes the bytes passing through, failing past a cap. */
-class Meter extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      done(new TooLargeError(`Cannot store blob: upload is over its cap of ${this.maxBytes} bytes`));
-      return;
-    }
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
 }
 
 export class BlobStore {
@@ -118,8 +101,8 @@ export class BlobStore {
    */
   async putStream(source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions = {}): Promise<StoredBlob> {
     const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected blob hash', options.expectedSha256);
-    const meter = new Meter(options.maxBytes ?? this.maxBytes);
-    const stored = await this.storeThrough(source, [meter], () => meter.hash.digest('hex'), expected);
+    const meter = new DigestMeter('blob upload', options.maxBytes ?? this.maxBytes);
+    const stored = await this.storeThrough(source, [meter], () => meter.sha256(), expected);
     return { ...stored, size: meter.bytes };
   }
 
@@ -130,20 +113,10 @@ export class BlobStore {
    */
   async putLog(source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, cap: LogCapOptions, options: PutOptions = {}): Promise<StoredLog> {
     const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected log hash', options.expectedSha256);
-    const uploaded = new Meter(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
+    const uploaded = new DigestMeter('log upload', options.maxBytes);
     const logCap = new LogCap(cap);
-    const kept = new Meter(Number.MAX_SAFE_INTEGER);
-    let keptHash = '';
-    const stored = await this.storeThrough(
-      source,
-      [uploaded, logCap, kept],
-      () => {
-        keptHash = kept.hash.digest('hex');
-        return uploaded.hash.digest('hex');
-      },
-      expected,
-      () => keptHash,
-    );
+    const kept = new DigestMeter('kept log');
+    const stored = await this.storeThrough(source, [uploaded, logCap, kept], () => uploaded.sha256(), expected, () => kept.sha256());
     return { ...stored, size: kept.bytes, originalSize: uploaded.bytes, cutBytes: logCap.cutBytes };
   }
 
@@ -180,6 +153,7 @@ export class BlobStore {
       return { sha256, created: true };
     } catch (err) {
       await rm(temp, { force: true });
+      if (err instanceof OverCapError) throw new TooLargeError(`Cannot store blob: the ${err.what} is over its cap of ${err.maxBytes} bytes`);
       throw err;
     }
   }

@@ -3,13 +3,13 @@
 // path (only where the worker's configuration allows it), `http(s)://`. A wrong
 // digest or a size over the cap leaves nothing behind: the partial file is
 // deleted and the error says which input of which job could not be fetched.
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ApiError, ApiUnreachableError, type ReproveClient } from '../api/client.js';
+import { DigestMeter, OverCapError } from '../compare/digest-meter.js';
 
 export const DEFAULT_MAX_FETCH_BYTES = 16 * 1024 ** 3;
 
@@ -36,21 +36,6 @@ export class FetchError extends Error {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-
-/** Counts and hashes what passes, failing past `max` bytes. */
-class Digesting extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.max) return done(new Error(`larger than the cap of ${this.max} bytes`));
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
-}
 
 async function open(url: string, what: string, options: FetchOptions): Promise<Readable> {
   const fail = (reason: string) => new FetchError(what, url, reason);
@@ -115,15 +100,16 @@ export async function fetchVerified(url: string, sha256: string, dest: string, w
   const part = `${dest}.part`;
   try {
     const source = await open(url, what, options);
-    const digest = new Digesting(options.maxBytes ?? DEFAULT_MAX_FETCH_BYTES);
+    const digest = new DigestMeter(what, options.maxBytes ?? DEFAULT_MAX_FETCH_BYTES);
     await pipeline(source, digest, createWriteStream(part, { flags: 'wx' }), ...(options.signal ? [{ signal: options.signal }] : []));
-    const got = digest.hash.digest('hex');
+    const got = digest.sha256();
     if (got !== sha256) throw new FetchError(what, url, `SHA-256 mismatch: expected ${sha256}, got ${got} (${digest.bytes} bytes); not kept`);
     await rename(part, dest);
     return { bytes: digest.bytes };
   } catch (e) {
     await rm(part, { force: true });
     if (e instanceof FetchError) throw e;
+    if (e instanceof OverCapError) throw new FetchError(what, url, `larger than the cap of ${e.maxBytes} bytes`);
     const err = e as Error;
     throw new FetchError(what, url, err.name === 'AbortError' ? 'aborted' : err.message);
   }
