@@ -13,6 +13,10 @@ import {
   type StoreOptions,
   type WorkerTags,
 } from '../src/store/index.js';
+import { sql } from 'kysely';
+import { dbOf } from '../src/server/store-reads.js';
+import { events } from '../src/server/web/reads.js';
+import { migrateToLatest } from '../src/store/migrations.js';
 
 /** A fresh database per test: `open` gives store instances on it (several = several daemons or processes). */
 export interface StoreEnv {
@@ -401,6 +405,47 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
         assert.equal(first.jobId, c.job.id);
       }
       assert.deepEqual((await store.listPackages(ARCH)).items.map((p) => [p.name, p.latestVerdict]), [['perl', 'UNREPRODUCIBLE'], ['python', 'REPRODUCIBLE']]);
+      await store.close();
+    }));
+
+  test('regressions and fixes are recorded as their final results are written: across versions, ERROR and non-final results skipped, other suites apart', () =>
+    withEnv(async (env) => {
+      const clock = new Clock();
+      const store = await env.open({ now: clock.now, queue: { retry: { unreproducible: { maxRetries: 1, delayMs: 0 }, infrastructure: { maxRetries: 0, delayMs: 0 } } } });
+      const w = (await store.addWorker('w', X86)).worker;
+      const build = async (suite: string, version: string, ...verdicts: ('BIT_IDENTICAL' | 'UNREPRODUCIBLE' | 'REPRODUCIBLE' | 'ERROR' | 'FTBFS')[]) => {
+        await store.syncPackages({ ...ARCH, suite, mode: 'partial', packages: [pkg('zlib', version)] });
+        for (const verdict of verdicts) {
+          clock.advance(MIN);
+          const c = (await store.claim(w.id))!;
+          assert.equal(c.job.package.version, version);
+          await store.report(c.job.id, c.leaseToken, { verdict });
+        }
+      };
+      await build('core', '1', 'BIT_IDENTICAL');
+      await build('core', '2', 'UNREPRODUCIBLE', 'UNREPRODUCIBLE'); // the first is not final: confirmed by the second
+      await build('core', '3', 'ERROR'); // the rebuilder's own failure: no change either way
+      await build('core', '4', 'REPRODUCIBLE');
+      await build('testing', '4', 'UNREPRODUCIBLE', 'UNREPRODUCIBLE'); // another suite: no predecessor there
+      const changes = await events(store);
+      assert.deepEqual(
+        changes.map((e) => [e.kind, e.package.suite, e.package.version, e.previousVersion, e.previousVerdict, e.verdict]),
+        [
+          ['fix', 'core', '4', '2', 'UNREPRODUCIBLE', 'REPRODUCIBLE'],
+          ['regression', 'core', '2', '1', 'BIT_IDENTICAL', 'UNREPRODUCIBLE'],
+        ],
+      );
+      assert.deepEqual((await events(store, { kind: 'regression' })).map((e) => e.package.version), ['2']);
+      assert.deepEqual((await events(store, { beforeResultId: changes[0]!.resultId })).map((e) => e.package.version), ['2'], 'the next page');
+
+      // Migration 0005 finds the same changes in a history written before it, and counts them as mailed.
+      const db = dbOf(store);
+      const dialect = (store as unknown as { ctx: { h: { dialect: 'sqlite' | 'postgres' } } }).ctx.h.dialect;
+      await sql`drop table verdict_changes`.execute(db);
+      await sql`delete from kysely_migration where name = '0005_verdict_changes'`.execute(db);
+      await migrateToLatest(db, dialect);
+      assert.deepEqual(await events(store), changes);
+      assert.deepEqual(await db.selectFrom('verdict_changes').select('notified_at').where('notified_at', 'is', null).execute(), []);
       await store.close();
     }));
 

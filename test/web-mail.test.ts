@@ -1,13 +1,16 @@
 // Mail to maintainers, against an SMTP server this test starts in process: a
 // regression and a fix are each mailed to the package's maintainer with a signed
 // unsubscribe link that works once followed and confirmed; a digest gathers an
-// address's events into one mail; the hourly allowance holds the rest back.
+// address's events into one mail; the hourly allowance holds the rest back. What
+// waits is kept in the database: a restarted or second notifier mails it once, a
+// failed send is tried again. The feed finds a change however old it is.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { buildServer } from '../src/server/build-server.js';
 import { Notifier, addressOf } from '../src/server/web/mail.js';
+import { events } from '../src/server/web/reads.js';
 import { openStore, type Store, type Verdict } from '../src/store/index.js';
 import { workdir } from './helpers.js';
 
@@ -135,4 +138,67 @@ test('the maintainer\'s address is read from "Name <address>" or a bare address'
   assert.equal(addressOf('jane@example.org'), 'jane@example.org');
   assert.equal(addressOf('Debian Team'), undefined);
   assert.equal(addressOf(null), undefined);
+});
+
+test('what waits for a digest survives a restart and is mailed once; a second notifier mails nothing twice; a failed send is tried again; old news is not mailed', async (t) => {
+  const { port, mails } = await smtp(t);
+  const dir = workdir(t);
+  const store = await openStore({ dataDir: join(dir, 'data'), queue: { retry: { unreproducible: { maxRetries: 0 } } } });
+  t.after(() => store.close());
+  await store.syncPackages({ distribution: 'd', suite: 's', architecture: 'x86_64', packages: ['a', 'b', 'c'].map((name) => ({ name, version: '1', backend: 'command', maintainer: 'bob@example.org' })) });
+  for (const n of ['a', 'b', 'c']) await build(store, n, 'BIT_IDENTICAL');
+  let clock = Date.now();
+  const notifier = (o: { digestMs?: number; port?: number; now?: () => number } = {}) => {
+    const n = new Notifier(store, { transport: { host: '127.0.0.1', port: o.port ?? port, secure: false, ignoreTLS: true }, from: 'reprove@r.example.org', publicUrl: 'https://r.example.org', unsubscribeSecret: 's'.repeat(40), digestMs: o.digestMs, now: o.now ?? (() => clock) });
+    t.after(() => n.close());
+    return n;
+  };
+
+  const first = notifier({ digestMs: 86_400_000 });
+  await first.start();
+  await build(store, 'a', 'UNREPRODUCIBLE');
+  assert.equal(await first.tick(), 0, 'gathered for the digest');
+  first.close(); // the daemon stops before the period ends
+  const second = notifier({ digestMs: 86_400_000 });
+  await second.start();
+  clock += 86_400_001;
+  assert.equal(await second.tick(), 1, 'the gathered change is mailed by the next notifier');
+  assert.match(body(mails[0]!), /a 1 no longer reproduces/);
+  const other = notifier();
+  await other.start();
+  assert.equal(await other.tick(), 0, 'a second daemon mails nothing twice');
+
+  // No SMTP server listens on port 1: the change is given back, then mailed.
+  await build(store, 'b', 'UNREPRODUCIBLE');
+  await assert.rejects(notifier({ port: 1 }).tick(), /ECONNREFUSED/);
+  assert.equal(await other.tick(), 1);
+  assert.match(body(mails[1]!), /b 1 no longer reproduces/);
+
+  // Mail switched on three days after a change: not mailed, still in the feed.
+  await build(store, 'c', 'UNREPRODUCIBLE');
+  const late = notifier({ now: () => clock + 3 * 86_400_000 });
+  await late.start();
+  assert.equal(await late.tick(), 0);
+  assert.equal(await other.tick(), 0);
+  assert.equal(mails.length, 2);
+  assert.deepEqual((await events(store, { kind: 'regression' })).map((e) => e.package.name), ['c', 'b', 'a']);
+});
+
+test('the feed finds a regression however many results came after it', async (t) => {
+  const dir = workdir(t);
+  const store = await openStore({ dataDir: join(dir, 'data'), queue: { retry: { unreproducible: { maxRetries: 0 } } } });
+  t.after(() => store.close());
+  const others = Array.from({ length: 520 }, (_, i) => `other-${String(i).padStart(3, '0')}`);
+  await store.syncPackages({ distribution: 'd', suite: 's', architecture: 'x86_64', packages: ['alpha', ...others].map((name) => ({ name, version: '1', backend: 'command' })) });
+  const { worker } = await store.addWorker('w', { architectures: ['x86_64'], backends: ['command'] });
+  const drain = async (verdict: Verdict) => {
+    for (let c = await store.claim(worker.id); c; c = await store.claim(worker.id)) await store.report(c.job.id, c.leaseToken, { verdict });
+  };
+  await drain('BIT_IDENTICAL');
+  await store.push({ distribution: 'd', suite: 's', architecture: 'x86_64', name: 'alpha', priority: 10 });
+  await drain('UNREPRODUCIBLE');
+  for (const name of others) await store.push({ distribution: 'd', suite: 's', architecture: 'x86_64', name, priority: 10 });
+  await drain('BIT_IDENTICAL'); // 520 newer results, none a change (more than the 500 the feed used to look at)
+  const found = await events(store, { kind: 'regression', limit: 10 });
+  assert.deepEqual(found.map((e) => [e.package.name, e.previousVerdict, e.verdict]), [['alpha', 'BIT_IDENTICAL', 'UNREPRODUCIBLE']]);
 });

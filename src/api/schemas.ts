@@ -382,6 +382,7 @@ export const FeedEventQuery = Type.Object({
   distribution: Type.Optional(Type.String({ maxLength: 64 })),
   maintainer: Type.Optional(Type.String({ maxLength: 512 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'only changes made by results older than this result id: the next page (the last resultId of a page)' })),
 });
 export type FeedEventQuery = Static<typeof FeedEventQuery>;
 export const FeedEventList = Type.Array(FeedEvent, { $id: 'FeedEventList' });

@@ -223,8 +223,43 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0005_verdict_changes': {
+      // Regressions and fixes, recorded when the final result that makes them is
+      // written: the feeds and the mail read them by index over the whole history
+      // (they were looked for among the newest results only). Those already in the
+      // history are found here and counted as mailed: a new notifier mails no past.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('verdict_changes')
+          .addColumn('result_id', 'bigint', (c) => c.primaryKey().references('results.id').onDelete('cascade'))
+          .addColumn('previous_result_id', 'bigint', (c) => c.notNull().references('results.id').onDelete('cascade'))
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('notified_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('verdict_changes_kind').on('verdict_changes').columns(['kind', 'result_id']).execute();
+        await db.schema.createIndex('verdict_changes_source').on('verdict_changes').columns(['source_package_id', 'result_id']).execute();
+        await sql`create index verdict_changes_unnotified on verdict_changes (result_id) where notified_at is null`.execute(db);
+        await sql`insert into verdict_changes (result_id, previous_result_id, source_package_id, kind, created_at, notified_at)
+          select id, previous_id, source_package_id,
+                 case when verdict in ${GOOD_SQL} then 'fix' else 'regression' end, created_at, created_at
+          from (
+            select r.id, r.source_package_id, r.verdict, r.created_at,
+                   lag(r.id) over w as previous_id, lag(r.verdict) over w as previous_verdict
+            from results r join source_packages s on s.id = r.source_package_id
+            where r.final = 1 and r.verdict <> 'ERROR'
+            window w as (partition by s.distribution, s.suite, s.architecture, s.name order by r.id)
+          ) t
+          where (previous_verdict in ${GOOD_SQL} and verdict in ${BAD_SQL}) or (previous_verdict in ${BAD_SQL} and verdict in ${GOOD_SQL})`.execute(db);
+      },
+    },
   };
 }
+
+// The verdict classes of 0005, as they were when it was written (a migration never changes).
+const GOOD_SQL = sql.raw(`('BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE')`);
+const BAD_SQL = sql.raw(`('UNREPRODUCIBLE', 'FTBFS')`);
 
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
@@ -239,7 +274,7 @@ class CodeMigrations implements MigrationProvider {
  * connection's current schema only: Kysely otherwise takes another schema's
  * tables of the same name for its own.
  */
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, upTo?: string): Promise<void> {
   let migrationTableSchema: string | undefined;
   if (dialect === 'postgres') {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
@@ -247,7 +282,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     if (migrationTableSchema === undefined) throw new Error('Cannot migrate the store: the connection has no current schema (check search_path)');
   }
   const migrator = new Migrator({ db, provider: new CodeMigrations(dialect), ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) });
-  const { error, results } = await migrator.migrateToLatest();
+  // upTo: a migration's name, to stop there (a test of the next one's data migration).
+  const { error, results } = await (upTo === undefined ? migrator.migrateToLatest() : migrator.migrateTo(upTo));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Cannot migrate the store: migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

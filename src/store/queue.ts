@@ -18,6 +18,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, packagesChanged, pageOf } from './packages.js';
 import { type Database, type FailureClass, JOB_STATUSES, type JobStatus, type JobTable, type ResultTable, VERDICTS, type Verdict } from './schema.js';
 import { identifier, integer, json, packageName, packageVersion, sha256Hex, text } from './validate.js';
+import { recordVerdictChange } from './verdict-changes.js';
 import { type WorkerTags, validateTags } from './workers.js';
 
 export interface JobInfo {
@@ -550,6 +551,7 @@ async function finishJob(trx: Kysely<Database>, job: JobRow, result: Selectable<
     .execute();
   // The newest final result's known causes beside its verdict: the list's cause filter reads no results.
   await trx.updateTable('source_packages').set({ latest_verdict: result.verdict, latest_result_id: result.id, latest_issues: result.issues }).where('id', '=', job.source_package_id).execute();
+  await recordVerdictChange(trx, result);
 }
 
 /**

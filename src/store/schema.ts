@@ -160,6 +160,23 @@ export interface WorkerTable {
   created_at: number;
 }
 
+/**
+ * A final result whose verdict crossed between reproducing and not, against the
+ * final result before it of the same package (any version) in the same
+ * distribution, suite and architecture; ERROR counts neither way.
+ */
+export interface VerdictChangeTable {
+  result_id: number;
+  previous_result_id: number;
+  source_package_id: number;
+  kind: VerdictChangeKind;
+  created_at: number;
+  /** When the notifier took it (mailed, or skipped: no address, unsubscribed, too old); null until then. */
+  notified_at: number | null;
+}
+
+export type VerdictChangeKind = 'regression' | 'fix';
+
 /** An address that asked for no more mail from the website's notifier. */
 export interface MailUnsubscribeTable {
   address: string;
@@ -178,6 +195,7 @@ export interface Database {
   results: ResultTable;
   workers: WorkerTable;
   mail_unsubscribes: MailUnsubscribeTable;
+  verdict_changes: VerdictChangeTable;
 }
 
 /** A count as returned by either dialect (numbers here; kept wide for aggregate expressions). */

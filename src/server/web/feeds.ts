@@ -87,6 +87,6 @@ export function feedRoutes(app: App, deps: WebDeps): void {
 export function eventApi(app: App, deps: WebDeps): void {
   app.get('/api/v1/events', { schema: { tags: ['website'], summary: 'Regressions and fixes, newest first', querystring: FeedEventQuery, response: { 200: FeedEventList, ...errorsOf(400) } } }, async (request) => {
     const q = request.query;
-    return events(deps.store, { kind: q.kind, distribution: q.distribution, maintainer: q.maintainer, limit: q.limit ?? 100 });
+    return events(deps.store, { kind: q.kind, distribution: q.distribution, maintainer: q.maintainer, limit: q.limit ?? 100, beforeResultId: q.before });
   });
 }

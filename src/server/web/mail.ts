@@ -1,15 +1,18 @@
 // Mail to maintainers: on a regression (reproduced before, not now) and on a fix,
 // one mail per event or, with a digest, one mail per address per digest period;
 // every mail carries a signed unsubscribe link (and List-Unsubscribe), and each
-// address gets at most `perHour` mails an hour (the rest wait for the next hour's
-// digest). The notifier follows the results by id from where it started, so a
-// restart mails nothing twice and nothing from before it ran.
+// address gets at most `perHour` mails an hour (the rest wait for the next hour).
+// The notifier reads the changes the store recorded and not yet taken, and takes
+// each (sets notified_at) before mailing it: a restart or a second daemon on the
+// same database mails nothing twice, and what waits for a digest or the hourly
+// allowance waits in the database, not in memory. A failed send gives its changes
+// back. Changes older than `maxAgeMs` when first seen are taken unmailed.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { FeedEvent } from '../../api/schemas.js';
 import type { Store } from '../../store/index.js';
 import { dbOf } from '../store-reads.js';
 import { VERDICT_TEXT } from './layout.js';
-import { events } from './reads.js';
+import { changes, feedEvent } from './reads.js';
 import { unsubscribeToken } from './unsubscribe.js';
 
 export interface MailOptions {
@@ -24,6 +27,8 @@ export interface MailOptions {
   digestMs?: number;
   /** Most mails per address per hour (default 4). */
   perHour?: number;
+  /** Changes older than this are not mailed (default 2 days): mail switched on late sends no old news. */
+  maxAgeMs?: number;
   now?: () => number;
 }
 
@@ -40,10 +45,11 @@ function line(e: FeedEvent): string {
   return `${p.name} ${p.version} ${what} in ${p.distribution}/${p.suite}/${p.architecture}: ${VERDICT_TEXT[e.verdict] ?? e.verdict} (${e.previousVersion} was ${VERDICT_TEXT[e.previousVerdict] ?? e.previousVerdict})`;
 }
 
+/** Changes read per tick, oldest first. */
+const CHANGES_PER_TICK = 5_000;
+
 export class Notifier {
   private readonly transporter: Transporter;
-  private cursor: number | undefined;
-  private readonly pending = new Map<string, FeedEvent[]>();
   private readonly sent = new Map<string, number[]>();
   private lastDigest: number;
   private readonly now: () => number;
@@ -57,56 +63,75 @@ export class Notifier {
     this.lastDigest = this.now();
   }
 
-  /** Starts following results from the newest one now stored (nothing older is mailed). */
+  /** Takes, unmailed, the changes too old to be news. */
   async start(): Promise<void> {
-    const row = await dbOf(this.store).selectFrom('results').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    this.cursor = Number(row?.id ?? 0);
+    const before = this.now() - (this.options.maxAgeMs ?? 2 * 86_400_000);
+    await dbOf(this.store).updateTable('verdict_changes').set({ notified_at: this.now() }).where('notified_at', 'is', null).where('created_at', '<', before).execute();
   }
 
-  /** Reads the results since the last tick, mails or gathers their regressions and fixes; returns the mails sent. */
+  /** Mails the regressions and fixes not yet taken (at the end of a digest period, when digests are on); returns the mails sent. */
   async tick(): Promise<number> {
-    if (this.cursor === undefined) await this.start();
-    const found = await events(this.store, { afterResultId: this.cursor, limit: 500 });
-    const newest = await dbOf(this.store).selectFrom('results').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    this.cursor = Math.max(this.cursor ?? 0, Number(newest?.id ?? 0));
-    for (const e of [...found].reverse()) {
-      const to = addressOf(e.package.maintainer);
-      if (!to) continue;
-      this.pending.set(to, [...(this.pending.get(to) ?? []), e]);
-    }
     const digest = this.options.digestMs ?? 0;
     if (digest > 0 && this.now() - this.lastDigest < digest) return 0;
     this.lastDigest = this.now();
-    return this.flush();
-  }
-
-  /** Sends what is pending, within each address's hourly allowance. */
-  async flush(): Promise<number> {
+    await this.start();
+    const rows = await changes(this.store).where('c.notified_at', 'is', null).orderBy('c.result_id').limit(CHANGES_PER_TICK).execute();
+    const byAddress = new Map<string, FeedEvent[]>();
+    const unmailable: number[] = [];
+    for (const row of rows) {
+      const to = addressOf(row.maintainer);
+      if (to === undefined) unmailable.push(Number(row.change_result_id));
+      else byAddress.set(to, [...(byAddress.get(to) ?? []), feedEvent(row)]);
+    }
     const unsubscribed = new Set(
-      (await dbOf(this.store).selectFrom('mail_unsubscribes').select('address').where('address', 'in', [...this.pending.keys(), '']).execute()).map((r) => r.address),
+      (await dbOf(this.store).selectFrom('mail_unsubscribes').select('address').where('address', 'in', [...byAddress.keys(), '']).execute()).map((r) => r.address),
     );
+    for (const to of unsubscribed) unmailable.push(...(byAddress.get(to) ?? []).map((e) => e.resultId));
+    await this.take(unmailable);
+
     const perHour = this.options.perHour ?? 4;
-    const digest = (this.options.digestMs ?? 0) > 0;
     let count = 0;
-    for (const [to, list] of [...this.pending]) {
-      if (unsubscribed.has(to)) {
-        this.pending.delete(to);
-        continue;
-      }
+    for (const [to, list] of byAddress) {
+      if (unsubscribed.has(to)) continue;
       const recent = (this.sent.get(to) ?? []).filter((t) => this.now() - t < 3_600_000);
       this.sent.set(to, recent);
-      const batches = digest ? [list] : list.map((e) => [e]);
-      const sending = batches.slice(0, Math.max(0, perHour - recent.length));
-      for (const batch of sending) {
-        await this.send(to, batch);
+      // The rest stay untaken for a later tick.
+      const batches = (digest > 0 ? [list] : list.map((e) => [e])).slice(0, Math.max(0, perHour - recent.length));
+      for (const batch of batches) {
+        const taken = new Set(await this.take(batch.map((e) => e.resultId)));
+        const mine = batch.filter((e) => taken.has(e.resultId)); // another daemon may have taken some
+        if (mine.length === 0) continue;
+        try {
+          await this.send(to, mine);
+        } catch (e) {
+          await this.giveBack(mine.map((x) => x.resultId));
+          throw e;
+        }
         recent.push(this.now());
         count++;
       }
-      const left = batches.slice(sending.length).flat();
-      if (left.length === 0) this.pending.delete(to);
-      else this.pending.set(to, left);
     }
     return count;
+  }
+
+  /** Marks changes taken, returning those this call took (not already taken by another daemon). */
+  private async take(resultIds: number[]): Promise<number[]> {
+    const taken: number[] = [];
+    for (let i = 0; i < resultIds.length; i += 500) {
+      const rows = await dbOf(this.store)
+        .updateTable('verdict_changes')
+        .set({ notified_at: this.now() })
+        .where('result_id', 'in', resultIds.slice(i, i + 500))
+        .where('notified_at', 'is', null)
+        .returning('result_id')
+        .execute();
+      taken.push(...rows.map((r) => Number(r.result_id)));
+    }
+    return taken;
+  }
+
+  private async giveBack(resultIds: number[]): Promise<void> {
+    await dbOf(this.store).updateTable('verdict_changes').set({ notified_at: null }).where('result_id', 'in', resultIds).execute();
   }
 
   private async send(to: string, list: FeedEvent[]): Promise<void> {

@@ -11,12 +11,11 @@ import type { CauseSummary, FeedEvent, OverviewResponse } from '../../api/schema
 import { detectors } from '../../explain/registry.js';
 import { type PackageSummary, type Store, type Verdict, VERDICTS } from '../../store/index.js';
 import { toPackageSummary } from '../../store/packages.js';
+import { NOT_REPRODUCING, REPRODUCING } from '../../store/verdict-changes.js';
 import { packageCounts } from '../../store/packages.js';
 import { packageSummary } from '../map.js';
 import { dbOf } from '../store-reads.js';
 
-export const GOOD: ReadonlySet<string> = new Set<Verdict>(['BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE']);
-export const BAD: ReadonlySet<string> = new Set<Verdict>(['UNREPRODUCIBLE', 'FTBFS']);
 const DAY = 86_400_000;
 export const HISTORY_DAYS = 90;
 
@@ -136,7 +135,7 @@ export async function overview(store: Store, now: number): Promise<OverviewRespo
     let h = history.get(k);
     if (!h) history.set(k, (h = { distribution: d.distribution, day, results: 0, reproducible: 0 }));
     h.results += Number(d.n);
-    if (GOOD.has(d.verdict)) h.reproducible += Number(d.n);
+    if (REPRODUCING.has(d.verdict)) h.reproducible += Number(d.n);
   }
   const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
   return {
@@ -186,89 +185,46 @@ export interface EventFilter {
   distribution?: string | undefined;
   maintainer?: string | undefined;
   limit?: number | undefined;
-  /** Only results after this id (the notifier's cursor). */
-  afterResultId?: number | undefined;
+  /** Only changes made by results older than this id: the next page of a feed. */
+  beforeResultId?: number | undefined;
 }
 
 /**
- * Regressions and fixes among the newest final results, newest first. Each of
- * the newest final results (up to a window a few times the limit) is set against
- * the final result before it of the same package in the same distribution, suite
- * and architecture, whatever its version: ERROR (the rebuilder's own failure)
- * counts neither way.
+ * Regressions and fixes, newest first, over the whole history (the store records
+ * each as the final result that makes it is written; see store/verdict-changes.ts).
  */
 export async function events(store: Store, f: EventFilter = {}): Promise<FeedEvent[]> {
-  const db = dbOf(store);
-  const limit = f.limit ?? 100;
-  let q = db
-    .selectFrom('results as r')
-    .innerJoin('source_packages as s', 's.id', 'r.source_package_id')
-    .select(['r.id', 'r.verdict', 'r.created_at', 's.distribution', 's.suite', 's.architecture', 's.name'])
-    .where('r.final', '=', 1)
-    .where('r.verdict', '!=', 'ERROR');
+  let q = changes(store);
+  if (f.kind !== undefined) q = q.where('c.kind', '=', f.kind);
   if (f.distribution !== undefined) q = q.where('s.distribution', '=', f.distribution);
   if (f.maintainer !== undefined) q = q.where('s.maintainer', '=', f.maintainer);
-  if (f.afterResultId !== undefined) q = q.where('r.id', '>', f.afterResultId);
-  const recent = await q.orderBy('r.id', 'desc').limit(Math.max(limit * 5, 200)).execute();
-  if (recent.length === 0) return [];
-  const key = (r: { distribution: string; suite: string; architecture: string; name: string }) => `${r.distribution}\0${r.suite}\0${r.architecture}\0${r.name}`;
-  const names = [...new Set(recent.map((r) => r.name))];
-  // Every final result of those packages, to find each recent one's predecessor.
-  const all: { id: number; verdict: Verdict; distribution: string; suite: string; architecture: string; name: string; version: string }[] = [];
-  for (let i = 0; i < names.length; i += 500) {
-    all.push(
-      ...(await db
-        .selectFrom('results as r')
-        .innerJoin('source_packages as s', 's.id', 'r.source_package_id')
-        .select(['r.id', 'r.verdict', 's.distribution', 's.suite', 's.architecture', 's.name', 's.version'])
-        .where('s.name', 'in', names.slice(i, i + 500))
-        .where('r.final', '=', 1)
-        .where('r.verdict', '!=', 'ERROR')
-        .execute()),
-    );
-  }
-  const byPackage = new Map<string, typeof all>();
-  for (const r of all) {
-    const k = key(r);
-    const list = byPackage.get(k) ?? [];
-    list.push(r);
-    byPackage.set(k, list);
-  }
-  for (const list of byPackage.values()) list.sort((a, b) => a.id - b.id);
-  const found: { id: number; previous: (typeof all)[number]; kind: 'regression' | 'fix'; at: number; verdict: Verdict }[] = [];
-  for (const r of recent) {
-    const list = byPackage.get(key(r)) ?? [];
-    const i = list.findIndex((x) => x.id === r.id);
-    const previous = i > 0 ? list[i - 1] : undefined;
-    if (!previous) continue;
-    const kind = GOOD.has(previous.verdict) && BAD.has(r.verdict) ? 'regression' : BAD.has(previous.verdict) && GOOD.has(r.verdict) ? 'fix' : undefined;
-    if (kind === undefined || (f.kind !== undefined && f.kind !== kind)) continue;
-    found.push({ id: r.id, previous, kind, at: Number(r.created_at), verdict: r.verdict });
-    if (found.length >= limit) break;
-  }
-  if (found.length === 0) return [];
-  const pkgRows = await db
-    .selectFrom('results as r')
-    .innerJoin('source_packages as s', 's.id', 'r.source_package_id')
+  if (f.beforeResultId !== undefined) q = q.where('c.result_id', '<', f.beforeResultId);
+  return (await q.orderBy('c.result_id', 'desc').limit(f.limit ?? 100).execute()).map(feedEvent);
+}
+
+/** Changes with their package, both verdicts and the version before: what a feed entry or a mail says. */
+export function changes(store: Store) {
+  return dbOf(store)
+    .selectFrom('verdict_changes as c')
+    .innerJoin('source_packages as s', 's.id', 'c.source_package_id')
+    .innerJoin('results as r', 'r.id', 'c.result_id')
+    .innerJoin('results as p', 'p.id', 'c.previous_result_id')
+    .innerJoin('source_packages as ps', 'ps.id', 'p.source_package_id')
     .selectAll('s')
-    .select('r.id as result_id')
-    .where(
-      'r.id',
-      'in',
-      found.map((x) => x.id),
-    )
-    .execute();
-  const pkgOf = new Map(pkgRows.map((p) => [p.result_id, toPackageSummary(p)]));
-  return found.map((x) => ({
-    kind: x.kind,
-    resultId: x.id,
-    previousResultId: x.previous.id,
-    package: packageSummary(pkgOf.get(x.id)!),
-    verdict: x.verdict,
-    previousVerdict: x.previous.verdict,
-    previousVersion: x.previous.version,
-    at: x.at,
-  }));
+    .select(['c.kind', 'c.result_id as change_result_id', 'c.previous_result_id as change_previous_result_id', 'c.created_at as change_at', 'r.verdict as change_verdict', 'p.verdict as change_previous_verdict', 'ps.version as change_previous_version']);
+}
+
+export function feedEvent(row: Awaited<ReturnType<ReturnType<typeof changes>['execute']>>[number]): FeedEvent {
+  return {
+    kind: row.kind,
+    resultId: Number(row.change_result_id),
+    previousResultId: Number(row.change_previous_result_id),
+    package: packageSummary(toPackageSummary(row)),
+    verdict: row.change_verdict,
+    previousVerdict: row.change_previous_verdict,
+    previousVersion: row.change_previous_version,
+    at: Number(row.change_at),
+  };
 }
 
 /** The newest version of each (suite, architecture) of a package in a distribution, for its badge and its name page. */
@@ -290,7 +246,7 @@ export async function packageByName(store: Store, distribution: string, name: st
 export function regressed(history: { verdict: string; final: boolean; id: number }[]): boolean {
   const finals = history.filter((r) => r.final && r.verdict !== 'ERROR').sort((a, b) => b.id - a.id);
   const [latest, ...before] = finals;
-  return latest !== undefined && BAD.has(latest.verdict) && before.some((r) => GOOD.has(r.verdict));
+  return latest !== undefined && NOT_REPRODUCING.has(latest.verdict) && before.some((r) => REPRODUCING.has(r.verdict));
 }
 
 export const VERDICT_LIST: readonly (Verdict | 'UNKNOWN')[] = [...VERDICTS, 'UNKNOWN'];
