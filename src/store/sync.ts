@@ -228,8 +228,11 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
   });
   packagesChanged(ctx);
   // PostgreSQL plans by its statistics: after a large sync they are stale until autovacuum
-  // comes by, and the claim would sort the whole queue instead of walking its index.
-  if (ctx.h.dialect === 'postgres' && summary.added + summary.left + summary.changed >= 1000) {
+  // comes by, and the claim would sort the whole queue instead of walking its index. A
+  // sync that changed a tenth of the versions or less leaves them about right (autovacuum's
+  // own threshold is a tenth), and analysing 100 000 rows of four tables is not free.
+  const moved = summary.added + summary.left + summary.changed;
+  if (ctx.h.dialect === 'postgres' && moved >= 1000 && moved * 10 > summary.listed) {
     await sql`analyze source_packages, build_inputs, binary_packages, jobs`.execute(ctx.h.db);
   }
   return summary;

@@ -31,6 +31,7 @@ export class TarStreamError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const ZERO_BLOCK = Buffer.alloc(512);
 
 function decodeName(bytes: Buffer): { name: string; valid: boolean } {
   try {
@@ -147,7 +148,7 @@ export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, ma
   for (;;) {
     const h = await reader.read(512, `header ${index}`);
     if (h === null) return;
-    if (h.every((b) => b === 0)) return; // end-of-archive blocks
+    if (h.equals(ZERO_BLOCK)) return; // end-of-archive blocks
     const where = `entry ${index}`;
     if (!checksumOk(h)) throw new TarStreamError(`Cannot read the tar archive: the header of ${where} has a bad checksum`);
     const size = octal(h, 124, 12, where);
