@@ -17,7 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInputs } from './source.js';
 import { decompressed, tarEntries } from './tar-stream.js';
 
 export const ArchRepoOptions = Type.Object({
@@ -246,9 +246,7 @@ export function archRepoSource(config: SourceConfig): Source {
         });
         skipped += r.skipped;
       }
-      const packages = (function* () {
-        for (const p of groups.packages(options.repositories, options, architecture)) yield packageInput(p);
-      })();
+      const packages = packageInputs(groups.packages(options.repositories, options, architecture));
       const summary = await ctx.store.syncPackages({ distribution, suite, architecture, packages });
       return { packages: groups.size, skipped, summary, ms: Date.now() - started };
     },
