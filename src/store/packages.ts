@@ -40,7 +40,11 @@ export interface SyncInput {
   distribution: string;
   suite: string;
   architecture: string;
-  /** Everything the archive lists now for this (distribution, suite, architecture): a list, or a stream read once. */
+  /**
+   * Everything the archive lists now for this (distribution, suite, architecture): a list,
+   * or a stream read once. A stream is read inside the sync's transaction (on SQLite, under
+   * the write lock): make it from what is in memory, not from the network.
+   */
   packages: Iterable<PackageInput> | AsyncIterable<PackageInput>;
   /** Priority of the jobs this sync enqueues (default 0). */
   priority?: number | undefined;

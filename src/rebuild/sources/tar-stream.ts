@@ -112,6 +112,12 @@ class ByteReader {
       if (this.have === 0) return null;
       throw new TarStreamError(`Cannot read the tar archive: it ends inside ${what}`);
     }
+    return this.take(n)!;
+  }
+
+  /** n bytes when they are here already, else undefined: no await for what a chunk holds (most entries). */
+  take(n: number): Buffer | undefined {
+    if (this.have < n) return undefined;
     const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     const out = all.subarray(0, n);
     const rest = all.subarray(n);
@@ -146,7 +152,7 @@ export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, ma
   let paxName: Buffer | undefined;
   let index = 0;
   for (;;) {
-    const h = await reader.read(512, `header ${index}`);
+    const h = reader.take(512) ?? (await reader.read(512, `header ${index}`));
     if (h === null) return;
     if (h.equals(ZERO_BLOCK)) return; // end-of-archive blocks
     const where = `entry ${index}`;
@@ -181,7 +187,7 @@ export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, ma
       yield { name, nameValid: valid, type, size, data: null, skipped: `${size} bytes, over the cap of ${maxEntryBytes}` };
       continue;
     }
-    const block = size === 0 ? Buffer.alloc(0) : await reader.read(padded, name);
+    const block = size === 0 ? Buffer.alloc(0) : (reader.take(padded) ?? (await reader.read(padded, name)));
     yield { name, nameValid: valid, type, size, data: Buffer.from(block!.subarray(0, size)) };
   }
 }
