@@ -9,7 +9,9 @@
 // koji lookups go to the local fake hub of the tests (test/koji-fixture.ts: five
 // XML-RPC calls per build on loopback), so the figure is the listener's and the
 // store's, not Fedora's koji.
-//   node bench/sources.mjs [--packages N] [--messages N] [--skip-pg] [--skip-amqp]
+// Peak RSS is the process's: run one store per process (--skip-sqlite, --skip-pg) for
+// each one's own figure.
+//   node bench/sources.mjs [--packages N] [--messages N] [--skip-sqlite] [--skip-pg] [--skip-amqp]
 // Needs `npm run build` first (it loads dist/); AMQP_URL, DATABASE_URL as the tests.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, createReadStream, mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { fedoraKojiSource, STATE_CHANGE_TOPIC } from '../dist/src/rebuild/source
 import { openStore } from '../dist/src/store/index.js';
 import { startFakeKoji } from '../dist/test/koji-fixture.js';
 
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, messages: { type: 'string', default: '10000' }, 'skip-pg': { type: 'boolean' }, 'skip-amqp': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, messages: { type: 'string', default: '10000' }, 'skip-sqlite': { type: 'boolean' }, 'skip-pg': { type: 'boolean' }, 'skip-amqp': { type: 'boolean' } } });
 const PACKAGES = Number(values.packages);
 const MESSAGES = Number(values.messages);
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -104,10 +106,10 @@ async function syncBench(label, store) {
   console.log(`${label}: re-sync with 1 % changed: ${b.summary?.added ?? 0} new, ${b.summary?.enqueued ?? 0} queued in ${b.ms} ms; peak RSS ${peak()}`);
   serving = 'b';
   const c = await source.sync(ctx);
-  console.log(`${label}: re-sync unchanged: ${c.summary?.added ?? 0} new in ${c.ms} ms`);
+  console.log(`${label}: re-sync unchanged: ${c.summary?.added ?? 0} new, ${c.summary?.enqueued ?? 0} queued in ${c.ms} ms; peak RSS ${peak()}`);
 }
 
-{
+if (!values['skip-sqlite']) {
   const store = await openStore({ dataDir: join(dir, 'sqlite') });
   try {
     await syncBench('SQLite', store);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ReproveClient } from '../src/api/client.js';
+import { archRepoSource } from '../src/rebuild/sources/arch-repo.js';
+import { openStore } from '../src/store/index.js';
 import { haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
 import { daemonWith, descOf, reproveAsync, serveDirectory, tarOf } from './sources-support.js';
 import { until } from './service-support.js';
@@ -135,4 +137,39 @@ test('a database that is not a tar archive, or one that is unreachable, is a fai
   assert.match(s.find((x) => x.name === 'broken')!.lastError!, /Cannot sync source broken: .*broken\.db: Cannot read the tar archive/);
   assert.match(s.find((x) => x.name === 'missing')!.lastError!, /HTTP 404/);
   assert.equal((await client.status()).packages, 0);
+});
+
+test('binaries of one pkgbase spread over a database and over two repositories make one source package; a re-sync of the same databases writes and queues nothing; a pkgbase dropped from the database leaves', async (t) => {
+  const dir = workdir(t);
+  const entry = (file: string, name: string, base: string, version: string, sha: string) => ({ name: `${name}-${version}/desc`, data: descOf({ filename: file, name, base, version, sha256: sha.repeat(64) }) });
+  const gcc = entry('gcc-14.2-1-x86_64.pkg.tar.zst', 'gcc', 'gcc', '14.2-1', 'a');
+  const lib32 = entry('lib32-gcc-libs-14.2-1-x86_64.pkg.tar.zst', 'lib32-gcc-libs', 'gcc', '14.2-1', 'b');
+  const zlib = entry('zlib-1.3-1-x86_64.pkg.tar.zst', 'zlib', 'zlib', '1.3-1', 'c');
+  const fortran = entry('gcc-fortran-14.2-1-x86_64.pkg.tar.zst', 'gcc-fortran', 'gcc', '14.2-1', 'd');
+  const writeDb = (repo: string, entries: { name: string; data: string }[]) => {
+    mkdirSync(join(dir, repo), { recursive: true });
+    writeFileSync(join(dir, repo, `${repo}.db`), gzipSync(tarOf(entries)));
+  };
+  writeDb('core', [gcc, zlib, lib32]);
+  writeDb('extra', [fortran]);
+  const store = await openStore({ dataDir: join(dir, 'data') });
+  t.after(() => store.close());
+  const source = archRepoSource({ name: 'arch', kind: 'arch-repo', distribution: 'archlinux', suite: 'core', architecture: 'x86_64', mirror: `file://${dir}/{repo}`, repositories: ['core', 'extra'] });
+  const ctx = { store, log: (line: string) => assert.fail(line), signal: new AbortController().signal };
+
+  const first = await source.sync(ctx);
+  assert.deepEqual([first.packages, first.summary?.added, first.summary?.enqueued], [2, 2, 2]);
+  const listed = (await store.listPackages({ distribution: 'archlinux' })).items;
+  assert.deepEqual(listed.map((p) => `${p.name} ${p.version}`), ['gcc 14.2-1', 'zlib 1.3-1']);
+  const input = (await store.getPackage(listed[0]!.id)).input!;
+  assert.deepEqual(input.artifacts.map((a) => a.url), [`file://${dir}/core/gcc-14.2-1-x86_64.pkg.tar.zst`, `file://${dir}/core/lib32-gcc-libs-14.2-1-x86_64.pkg.tar.zst`, `file://${dir}/extra/gcc-fortran-14.2-1-x86_64.pkg.tar.zst`]);
+
+  const again = await source.sync(ctx);
+  assert.deepEqual(again.summary, { listed: 2, added: 0, changed: 0, returned: 0, left: 0, enqueued: 0, superseded: 0 });
+  assert.equal((await store.listQueue()).total, 2);
+
+  writeDb('core', [gcc, lib32]);
+  const dropped = await source.sync(ctx);
+  assert.deepEqual([dropped.summary?.left, dropped.summary?.superseded, dropped.summary?.added], [1, 1, 0]);
+  assert.deepEqual((await store.listPackages({ distribution: 'archlinux', archive: 'left' })).items.map((p) => p.name), ['zlib']);
 });

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { canonicalJson } from '../src/store/context.js';
 import { openStore } from '../src/store/index.js';
-import { inputText } from '../src/store/packages.js';
+import { inputText } from '../src/store/sync.js';
 import { storeSuite } from './store-suite.js';
 
 storeSuite(async () => {

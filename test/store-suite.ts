@@ -161,6 +161,54 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
       await store.close();
     }));
 
+  test('a re-sync listing the same versions only stamps them as seen: no input rewritten, no job touched or added; a changed build input is replaced and its queued job follows, without a second job', () =>
+    withEnv(async (env) => {
+      const clock = new Clock();
+      const store = await env.open({ now: clock.now });
+      const first = [pkg('a', '1'), pkg('b', '1'), pkg('c', '1')];
+      await store.syncPackages({ ...ARCH, packages: first });
+      const jobs = async () => (await store.listQueue()).items.map((j) => `${j.package.name} ${j.status} ${j.backend} ${j.minMemoryMb} ${j.updatedAt}`).sort();
+      const before = await jobs();
+      const started = clock.t;
+      clock.advance(MIN);
+      const same = await store.syncPackages({ ...ARCH, packages: first });
+      assert.deepEqual(same, { listed: 3, added: 0, changed: 0, returned: 0, left: 0, enqueued: 0, superseded: 0 });
+      assert.deepEqual(await jobs(), before, 'the jobs are as they were, updated_at included');
+      const listed = (await store.listPackages(ARCH)).items;
+      assert.deepEqual(listed.map((p) => [p.name, p.firstSeenAt, p.lastSeenAt]), [['a', started, clock.t], ['b', started, clock.t], ['c', started, clock.t]]);
+
+      clock.advance(MIN);
+      const rebuilt = pkg('b', '1', { backend: 'mock', minMemoryMb: 2048, artifacts: [{ name: 'b', url: 'https://example.invalid/b-1-respun.pkg', sha256: 'cd'.repeat(32) }] });
+      const changed = await store.syncPackages({ ...ARCH, packages: [first[0]!, rebuilt, first[2]!] });
+      assert.deepEqual([changed.changed, changed.added, changed.enqueued], [1, 0, 0]);
+      const b = await store.getPackage(listed[1]!.id);
+      assert.deepEqual(b.input?.artifacts.map((x) => [x.url, x.sha256]), [['https://example.invalid/b-1-respun.pkg', 'cd'.repeat(32)]]);
+      assert.deepEqual(await jobs(), [before[0], `b queued mock 2048 ${clock.t}`, before[2]]);
+      await store.close();
+    }));
+
+  test('a sync streamed from a generator over several batches is one transaction: an invalid package or one listed twice after the first batch leaves the store as it was', () =>
+    withEnv(async (env) => {
+      const clock = new Clock();
+      const store = await env.open({ now: clock.now });
+      const names = (n: number) => Array.from({ length: n }, (_, i) => `p${String(i).padStart(5, '0')}`);
+      await store.syncPackages({ ...ARCH, packages: names(5).map((n) => pkg(n, '1')) });
+      const state = async () => [await store.countPackages({ ...ARCH, archive: 'all' }), await store.countPackages({ ...ARCH, archive: 'left' }), (await store.listQueue({}, { limit: 1 })).total];
+      async function* stream(list: PackageInput[]) {
+        for (const p of list) yield p;
+      }
+      clock.advance(MIN);
+      const many = names(4500).map((n) => pkg(n, '2'));
+      await assert.rejects(store.syncPackages({ ...ARCH, packages: stream([...many, pkg('bad/name', '1')]) }), InvalidInputError);
+      assert.deepEqual(await state(), [5, 0, 5]);
+      await assert.rejects(store.syncPackages({ ...ARCH, packages: stream([...many, pkg('p00007', '2')]) }), /p00007 2 is listed twice/);
+      assert.deepEqual(await state(), [5, 0, 5]);
+      const s = await store.syncPackages({ ...ARCH, packages: stream(many) });
+      assert.deepEqual([s.listed, s.added, s.left, s.enqueued, s.superseded], [4500, 4500, 5, 4500, 5]);
+      assert.deepEqual(await state(), [4505, 5, 4500], "the queue lists the 4500 new jobs; the 5 of the versions that left are superseded");
+      await store.close();
+    }));
+
   test('a new version supersedes the queued job of the old one, not a running one', () =>
     withEnv(async (env) => {
       const store = await env.open();
@@ -438,11 +486,11 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
       assert.deepEqual((await events(store, { kind: 'regression' })).map((e) => e.package.version), ['2']);
       assert.deepEqual((await events(store, { beforeResultId: changes[0]!.resultId })).map((e) => e.package.version), ['2'], 'the next page');
 
-      // Migration 0005 finds the same changes in a history written before it, and counts them as mailed.
+      // Migration 0006 finds the same changes in a history written before it, and counts them as mailed.
       const db = dbOf(store);
       const dialect = (store as unknown as { ctx: { h: { dialect: 'sqlite' | 'postgres' } } }).ctx.h.dialect;
       await sql`drop table verdict_changes`.execute(db);
-      await sql`delete from kysely_migration where name = '0005_verdict_changes'`.execute(db);
+      await sql`delete from kysely_migration where name = '0006_verdict_changes'`.execute(db);
       await migrateToLatest(db, dialect);
       assert.deepEqual(await events(store), changes);
       assert.deepEqual(await db.selectFrom('verdict_changes').select('notified_at').where('notified_at', 'is', null).execute(), []);

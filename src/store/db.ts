@@ -51,6 +51,12 @@ export interface DatabaseHandle {
   /** SQLite only: `PRAGMA data_version`, which changes when another connection commits. */
   readonly dataVersion?: () => number;
   readonly writeSync?: <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T) => Promise<T>;
+  /**
+   * SQLite only: a cached prepared statement on the store's one connection, for
+   * use inside write()'s fn only, where it runs in that transaction (a sync's
+   * per-row statements: no query building, no await).
+   */
+  readonly statement?: (sql: string) => BetterSqlite3.Statement;
   close(): Promise<void>;
 }
 
@@ -178,7 +184,7 @@ async function openSqlite(options: DatabaseOptions): Promise<DatabaseHandle> {
   const versionStatement = database.prepare('pragma data_version').pluck();
   const dataVersion = () => versionStatement.get() as number;
   const readSync = <T>(fn: (prepare: (sql: string) => BetterSqlite3.Statement) => T): Promise<T> => lock.run(async () => fn((text) => cached.prepare(text)));
-  return { db, dialect: 'sqlite', write, writeSync, readSync, dataVersion, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', write, writeSync, readSync, dataVersion, statement: (text) => cached.prepare(text), close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -12,6 +12,7 @@ import { InvalidInputError } from './errors.js';
 import type { LogCapOptions } from './log-cap.js';
 import * as packages from './packages.js';
 import * as queue from './queue.js';
+import * as sync from './sync.js';
 import type { FailureClass } from './schema.js';
 import * as workers from './workers.js';
 
@@ -99,7 +100,7 @@ export class Store {
 
   /** Syncs what a (distribution, suite, architecture) lists now: new versions enqueued, versions gone marked as left. */
   syncPackages(input: packages.SyncInput): Promise<packages.SyncSummary> {
-    return packages.syncPackages(this.ctx, input);
+    return sync.syncPackages(this.ctx, input);
   }
   /** Paged by offset, or (by name only) by the cursor of the previous page (`after`: keyset paging, fast however deep). */
   listPackages(filter?: packages.PackageFilter, page?: packages.Page & { after?: packages.PageCursor | undefined }, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[]; next: packages.PageCursor | null }> {

@@ -1,15 +1,12 @@
-// Packages: syncing what a (distribution, suite, architecture) lists now, and
-// reading it back. Every version ever seen keeps its row: a version the archive
-// no longer lists is marked as left (rebuilderd deletes it, and with it the
-// evidence that it once reproduced). A sync enqueues a job for each new version
-// and supersedes the queued jobs of versions that left. One sync is one
-// transaction, done in set-sized statements so 100 000 packages stay quick.
-import { createHash } from 'node:crypto';
+// Packages: what a sync takes (its types; the sync itself is sync.ts) and
+// reading the package versions back. Every version ever seen keeps its row: a
+// version the archive no longer lists is marked as left (rebuilderd deletes it,
+// and with it the evidence that it once reproduced).
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { type StoreContext, chunks, parseJson } from './context.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { type Database, VERDICTS, type Verdict } from './schema.js';
-import { identifier, integer, json, location, packageName, packageVersion, sha256Hex, text } from './validate.js';
+import { identifier, integer, packageName, text } from './validate.js';
 
 /** A published artifact (binary package) of a source package version. */
 export interface ArtifactInput {
@@ -43,8 +40,12 @@ export interface SyncInput {
   distribution: string;
   suite: string;
   architecture: string;
-  /** Everything the archive lists now for this (distribution, suite, architecture). */
-  packages: readonly PackageInput[];
+  /**
+   * Everything the archive lists now for this (distribution, suite, architecture): a list,
+   * or a stream read once. A stream is read inside the sync's transaction (on SQLite, under
+   * the write lock): make it from what is in memory, not from the network.
+   */
+  packages: Iterable<PackageInput> | AsyncIterable<PackageInput>;
   /** Priority of the jobs this sync enqueues (default 0). */
   priority?: number | undefined;
   /**
@@ -142,102 +143,11 @@ export interface PackageCount {
   count: number;
 }
 
-interface ValidPackage {
-  name: string;
-  version: string;
-  backend: string;
-  recipe: string;
-  buildinfoUrl: string | null;
-  buildinfoSha256: string | null;
-  minMemoryMb: number | null;
-  artifacts: ArtifactInfo[];
-  maintainer: string | null;
-  inputHash: string;
-}
-
-function validatePackage(p: PackageInput, architecture: string): ValidPackage {
-  if (p === null || typeof p !== 'object') throw new InvalidInputError('Cannot accept package: not an object');
-  const name = packageName(p.name);
-  const version = packageVersion(p.version);
-  const where = `${name} ${version}`;
-  const artifacts = (p.artifacts ?? []).map((a) => ({
-    name: packageName(a.name),
-    version: a.version === undefined ? version : packageVersion(a.version),
-    architecture: a.architecture === undefined ? architecture : identifier('artifact architecture', a.architecture),
-    url: location(`artifact URL of ${where}`, a.url),
-    sha256: sha256Hex(`artifact digest of ${where}`, a.sha256),
-    size: a.size === undefined || a.size === null ? null : integer(`artifact size of ${where}`, a.size),
-  }));
-  if (artifacts.length > 10_000) throw new InvalidInputError(`Cannot accept package ${where}: more than 10000 artifacts`);
-  const valid = {
-    name,
-    version,
-    backend: identifier(`backend of ${where}`, p.backend),
-    recipe: json(`recipe of ${where}`, p.recipe ?? {}, 256 << 10),
-    buildinfoUrl: p.buildinfoUrl === undefined || p.buildinfoUrl === null ? null : location(`build-info reference of ${where}`, p.buildinfoUrl),
-    buildinfoSha256: p.buildinfoSha256 === undefined || p.buildinfoSha256 === null ? null : sha256Hex(`build-info digest of ${where}`, p.buildinfoSha256),
-    minMemoryMb: p.minMemoryMb === undefined || p.minMemoryMb === null ? null : integer(`memory requirement of ${where}`, p.minMemoryMb, 0, 1 << 30),
-    artifacts,
-  };
-  const inputHash = createHash('sha256').update(inputText(valid)).digest('hex');
-  const maintainer = p.maintainer === undefined || p.maintainer === null || p.maintainer === '' ? null : text(`maintainer of ${where}`, p.maintainer, 512);
-  return { ...valid, maintainer, inputHash };
-}
-
-/**
- * The text an input hash is taken of: exactly canonicalJson of the build input
- * without its name and version (keys sorted, the recipe already JSON text), but
- * written out field by field, which is several times quicker than the generic
- * sort of every object's keys on 100 000 packages. A test holds the two equal.
- */
-export function inputText(v: Omit<ValidPackage, 'maintainer' | 'inputHash' | 'name' | 'version'>): string {
-  const j = JSON.stringify;
-  let s = '{"artifacts":[';
-  for (let i = 0; i < v.artifacts.length; i++) {
-    const a = v.artifacts[i]!;
-    s += `${i === 0 ? '' : ','}{"architecture":${j(a.architecture)},"name":${j(a.name)},"sha256":${j(a.sha256)},"size":${j(a.size)},"url":${j(a.url)},"version":${j(a.version)}}`;
-  }
-  return `${s}],"backend":${j(v.backend)},"buildinfoSha256":${j(v.buildinfoSha256)},"buildinfoUrl":${j(v.buildinfoUrl)},"minMemoryMb":${j(v.minMemoryMb)},"recipe":${j(v.recipe)}}`;
-}
-
-const key = (name: string, version: string): string => `${name}\u0000${version}`;
-
-/** Registers a distribution, suite and architecture (idempotent). */
-async function ensureNames(trx: Kysely<Database>, now: number, distribution: string, suite: string, architecture: string): Promise<void> {
-  await trx.insertInto('distributions').values({ name: distribution, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
-  await trx.insertInto('suites').values({ distribution, name: suite, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
-  await trx.insertInto('architectures').values({ name: architecture, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
-}
-
-async function writeInputs(trx: Kysely<Database>, rows: { id: number; p: ValidPackage }[], replace: boolean): Promise<void> {
-  if (rows.length === 0) return;
-  for (const part of chunks(rows, 200)) {
-    const ids = part.map((r) => r.id);
-    if (replace) {
-      await trx.deleteFrom('binary_packages').where('source_package_id', 'in', ids).execute();
-      await trx.deleteFrom('build_inputs').where('source_package_id', 'in', ids).execute();
-    }
-    await trx
-      .insertInto('build_inputs')
-      .values(
-        part.map(({ id, p }) => ({
-          source_package_id: id,
-          backend: p.backend,
-          recipe: p.recipe,
-          buildinfo_url: p.buildinfoUrl,
-          buildinfo_sha256: p.buildinfoSha256,
-          min_memory_mb: p.minMemoryMb,
-          input_hash: p.inputHash,
-        })),
-      )
-      .execute();
-    const binaries = part.flatMap(({ id, p }) => p.artifacts.map((a) => ({ source_package_id: id, ...a })));
-    for (const b of chunks(binaries, 100)) await trx.insertInto('binary_packages').values(b).execute();
-  }
-}
+/** The key of a package version in maps by version. */
+export const versionKey = (name: string, version: string): string => `${name}\u0000${version}`;
 
 /** Enqueues a job for each of these package versions. */
-export async function enqueueJobs(trx: Kysely<Database>, now: number, architecture: string, rows: { id: number; p: Pick<ValidPackage, 'backend' | 'minMemoryMb'> }[], priority: number): Promise<void> {
+export async function enqueueJobs(trx: Kysely<Database>, now: number, architecture: string, rows: { id: number; p: { backend: string; minMemoryMb: number | null } }[], priority: number): Promise<void> {
   for (const part of chunks(rows, 200)) {
     if (part.length === 0) continue;
     await trx
@@ -264,121 +174,6 @@ export async function enqueueJobs(trx: Kysely<Database>, now: number, architectu
       )
       .execute();
   }
-}
-
-export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise<SyncSummary> {
-  const distribution = identifier('distribution', input.distribution);
-  const suite = identifier('suite', input.suite);
-  const architecture = identifier('architecture', input.architecture);
-  const priority = input.priority === undefined ? 0 : integer('priority', input.priority, -1_000_000, 1_000_000);
-  if (!Array.isArray(input.packages)) throw new InvalidInputError('Cannot sync packages: "packages" is not a list');
-  if (input.mode !== undefined && input.mode !== 'full' && input.mode !== 'partial') throw new InvalidInputError(`Cannot sync packages: mode must be full or partial, not ${JSON.stringify(input.mode)}`);
-  const partial = input.mode === 'partial';
-  const listed = new Map<string, ValidPackage>();
-  for (const raw of input.packages) {
-    const p = validatePackage(raw, architecture);
-    if (listed.has(key(p.name, p.version))) throw new InvalidInputError(`Cannot sync packages: ${p.name} ${p.version} is listed twice`);
-    listed.set(key(p.name, p.version), p);
-  }
-
-  const summary = await ctx.h.write(async (trx) => {
-    const now = ctx.now();
-    await ensureNames(trx, now, distribution, suite, architecture);
-    const selectExisting = (names?: string[]) => {
-      let q = trx
-        .selectFrom('source_packages as s')
-        .leftJoin('build_inputs as b', 'b.source_package_id', 's.id')
-        .select(['s.id', 's.name', 's.version', 's.left_archive_at', 's.maintainer', 'b.input_hash'])
-        .where('s.distribution', '=', distribution)
-        .where('s.suite', '=', suite)
-        .where('s.architecture', '=', architecture);
-      if (names) q = q.where('s.name', 'in', names);
-      return q.execute();
-    };
-    let existing: Awaited<ReturnType<typeof selectExisting>>;
-    if (partial) {
-      existing = [];
-      const names = [...new Set([...listed.values()].map((p) => p.name))];
-      for (const part of chunks(names, 500)) existing.push(...(await selectExisting(part)));
-    } else existing = await selectExisting();
-    const known = new Map(existing.map((r) => [key(r.name, r.version), r]));
-
-    const fresh: ValidPackage[] = [];
-    const seenIds: number[] = [];
-    const returned: { id: number; p: ValidPackage }[] = [];
-    const changed: { id: number; p: ValidPackage }[] = [];
-    const maintainers: { id: number; maintainer: string | null }[] = [];
-    for (const [k, p] of listed) {
-      const row = known.get(k);
-      if (!row) {
-        fresh.push(p);
-        continue;
-      }
-      seenIds.push(row.id);
-      if (row.left_archive_at !== null) returned.push({ id: row.id, p });
-      if (row.input_hash !== p.inputHash) changed.push({ id: row.id, p });
-      if (row.maintainer !== p.maintainer) maintainers.push({ id: row.id, maintainer: p.maintainer });
-    }
-    const leftIds = existing.filter((r) => r.left_archive_at === null && !listed.has(key(r.name, r.version))).map((r) => r.id);
-
-    // New versions.
-    const added: { id: number; p: ValidPackage }[] = [];
-    for (const part of chunks(fresh, 200)) {
-      const ids = await trx
-        .insertInto('source_packages')
-        .values(part.map((p) => ({ distribution, suite, architecture, name: p.name, version: p.version, first_seen_at: now, last_seen_at: now, left_archive_at: null, latest_verdict: null, latest_result_id: null, latest_issues: null, maintainer: p.maintainer })))
-        .returning(['id', 'name', 'version'])
-        .execute();
-      for (const r of ids) added.push({ id: r.id, p: listed.get(key(r.name, r.version))! });
-    }
-    await writeInputs(trx, added, false);
-
-    // Known versions: still listed, back in the archive, or with a new build input.
-    // A full sync stamps every listed version in one statement, once those that left are marked (below);
-    // here only the returning ones, whose left_archive_at that statement would not pass.
-    const stampIds = partial ? seenIds : returned.map((r) => r.id);
-    for (const part of chunks(stampIds)) await trx.updateTable('source_packages').set({ last_seen_at: now, left_archive_at: null }).where('id', 'in', part).execute();
-    await writeInputs(trx, changed, true);
-    for (const { id, maintainer } of maintainers) await trx.updateTable('source_packages').set({ maintainer }).where('id', '=', id).execute();
-    for (const { id, p } of changed) {
-      await trx.updateTable('jobs').set({ backend: p.backend, min_memory_mb: p.minMemoryMb, updated_at: now }).where('source_package_id', '=', id).where('status', '=', 'queued').execute();
-    }
-
-    // Versions that left: marked, never deleted; their queued jobs will not run.
-    let superseded = 0;
-    for (const part of chunks(leftIds)) {
-      await trx.updateTable('source_packages').set({ left_archive_at: now }).where('id', 'in', part).execute();
-      const r = await trx.updateTable('jobs').set({ status: 'superseded', updated_at: now }).where('source_package_id', 'in', part).where('status', '=', 'queued').executeTakeFirst();
-      superseded += Number(r.numUpdatedRows);
-    }
-    // Every version still in the archive is listed now (the rest were just marked as left).
-    if (!partial && seenIds.length > 0) {
-      await trx.updateTable('source_packages').set({ last_seen_at: now }).where('distribution', '=', distribution).where('suite', '=', suite).where('architecture', '=', architecture).where('left_archive_at', 'is', null).where('last_seen_at', '<>', now).execute();
-    }
-
-    // A returning version is rebuilt unless it has a job that is pending or done.
-    const toEnqueue = [...added];
-    for (const part of chunks(returned)) {
-      const active = await trx
-        .selectFrom('jobs')
-        .select('source_package_id')
-        .where('source_package_id', 'in', part.map((r) => r.id))
-        .where('status', 'in', ['queued', 'running', 'done'])
-        .execute();
-      const has = new Set(active.map((r) => r.source_package_id));
-      for (const r of part) if (!has.has(r.id)) toEnqueue.push(r);
-    }
-    await enqueueJobs(trx, now, architecture, toEnqueue, priority);
-
-    return { listed: listed.size, added: added.length, changed: changed.length, returned: returned.length, left: leftIds.length, enqueued: toEnqueue.length, superseded };
-  });
-  packagesChanged(ctx);
-  // PostgreSQL plans by its statistics: after a large sync they are stale until autovacuum
-  // comes by, and the claim would sort the whole queue instead of walking its index.
-  if (ctx.h.dialect === 'postgres' && summary.added + summary.left + summary.changed >= 1000) {
-    await sql`analyze source_packages, build_inputs, binary_packages, jobs`.execute(ctx.h.db);
-  }
-  return summary;
 }
 
 type SourceRow = Database['source_packages'];
@@ -661,6 +456,6 @@ export async function knownBuildinfo(ctx: StoreContext, distribution: string, su
     .where('b.buildinfo_url', 'is not', null)
     .execute();
   const out = new Map<string, { url: string; sha256: string }>();
-  for (const r of rows) if (r.buildinfo_url && r.buildinfo_sha256) out.set(key(r.name, r.version), { url: r.buildinfo_url, sha256: r.buildinfo_sha256 });
+  for (const r of rows) if (r.buildinfo_url && r.buildinfo_sha256) out.set(versionKey(r.name, r.version), { url: r.buildinfo_url, sha256: r.buildinfo_sha256 });
   return out;
 }

@@ -3,8 +3,9 @@
 // binary package), the way rebuilderd's sync profiles do: repositories,
 // include and exclude patterns on the package base, and maintainers (the
 // packager's name or address). The database is read as a stream, one entry at a
-// time, so a 100 000-package repository costs the packages' records and nothing
-// more. An entry that is malformed or hostile (a huge field, a file name with a
+// time, keeping only a binary package's file name, digest and size under its
+// source package (see ArchGroups); the store is handed the source packages one at
+// a time and writes only those that are new or changed. An entry that is malformed or hostile (a huge field, a file name with a
 // path in it, bytes that are not UTF-8) is skipped and logged with its name; the
 // rest of the database still syncs.
 //
@@ -13,9 +14,10 @@
 // backend reads the .BUILDINFO from the published package itself and takes the
 // PKGBUILD from the packaging repository: `pkgbuildGit` (default Arch's GitLab,
 // {pkgbase} filled in) at the tag of the version (':' written '-', as Arch tags).
+import { isUtf8 } from 'node:buffer';
 import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInputs } from './source.js';
 import { decompressed, tarEntries } from './tar-stream.js';
 
 export const ArchRepoOptions = Type.Object({
@@ -55,19 +57,37 @@ export interface ArchDesc {
   packager: string;
 }
 
-/** The fields of a `desc` file, or why it is refused. */
-export function parseDesc(text: string): ArchDesc | string {
+/** The `desc` fields a sync reads; the others (dependencies, descriptions) are passed over. */
+const DESC_FIELDS = new Set(['FILENAME', 'NAME', 'BASE', 'VERSION', 'ARCH', 'SHA256SUM', 'CSIZE', 'PACKAGER']);
+const KEY_CHAR = /^[A-Z0-9]+$/;
+
+/**
+ * The fields of a `desc` file (UTF-8), or why it is refused: `%KEY%` lines, each
+ * followed by its values up to an empty line. Read on the bytes, and each value
+ * kept is decoded on its own: a slice of the whole entry's text would keep that
+ * text alive for as long as the value, and a sync keeps 100 000 of them.
+ */
+export function parseDesc(bytes: Buffer): ArchDesc | string {
   const fields = new Map<string, string[]>();
-  const lines = text.split('\n');
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i]!;
-    i++;
-    const m = /^%([A-Z0-9]{1,32})%$/.exec(line);
-    if (!m) continue;
+  const n = bytes.length;
+  let pos = 0;
+  while (pos < n) {
+    let end = bytes.indexOf(10, pos);
+    if (end < 0) end = n;
+    const isKey = end - pos >= 3 && end - pos <= 34 && bytes[pos] === 37 && bytes[end - 1] === 37;
+    const key = isKey ? bytes.toString('latin1', pos + 1, end - 1) : '';
+    pos = end + 1;
+    if (!isKey || !KEY_CHAR.test(key)) continue;
+    const wanted = DESC_FIELDS.has(key);
     const values: string[] = [];
-    while (i < lines.length && lines[i] !== '') values.push(lines[i++]!);
-    fields.set(m[1]!, values);
+    while (pos < n) {
+      let e = bytes.indexOf(10, pos);
+      if (e < 0) e = n;
+      if (e === pos) break;
+      if (wanted) values.push(bytes.toString('utf8', pos, e));
+      pos = e + 1;
+    }
+    if (wanted) fields.set(key, values);
   }
   const one = (key: string, required = true): string | string => {
     const v = fields.get(key);
@@ -96,19 +116,11 @@ export function parseDesc(text: string): ArchDesc | string {
   return { filename, name, base, version: get['VERSION']!, arch: get['ARCH']!, sha256: get['SHA256SUM']!, csize, packager: get['PACKAGER']! };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Printable and short, for a log line naming an offending entry. */
 export const shown = (s: string, max = 120) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
-export interface ReadDbOutcome {
-  descs: ArchDesc[];
-  skipped: number;
-}
-
-/** Reads one repository database stream: its valid `desc` entries; the rest logged and skipped. */
-export async function readArchDb(stream: AsyncIterable<Uint8Array>, where: string, log: (line: string) => void, maxEntryBytes = 64 << 10, keep: (d: ArchDesc) => boolean = () => true): Promise<ReadDbOutcome> {
-  const descs: ArchDesc[] = [];
+/** Reads one repository database stream: each valid `desc` entry to `each`, the rest logged and skipped (counted). */
+export async function readArchDb(stream: AsyncIterable<Uint8Array>, where: string, log: (line: string) => void, maxEntryBytes: number, each: (d: ArchDesc) => void): Promise<{ skipped: number }> {
   let skipped = 0;
   const skip = (entry: string, why: string) => {
     skipped++;
@@ -141,14 +153,11 @@ export async function readArchDb(stream: AsyncIterable<Uint8Array>, where: strin
       skip(e.name, e.skipped ?? 'too large');
       continue;
     }
-    let text: string;
-    try {
-      text = utf8.decode(e.data);
-    } catch {
+    if (!isUtf8(e.data)) {
       skip(e.name, 'its content is not UTF-8');
       continue;
     }
-    const d = parseDesc(text);
+    const d = parseDesc(e.data);
     if (typeof d === 'string') {
       skip(e.name, d);
       continue;
@@ -157,9 +166,9 @@ export async function readArchDb(stream: AsyncIterable<Uint8Array>, where: strin
       skip(e.name, `its directory is not ${d.name}-${d.version}`);
       continue;
     }
-    if (keep(d)) descs.push(d);
+    each(d);
   }
-  return { descs, skipped };
+  return { skipped };
 }
 
 const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
@@ -167,29 +176,49 @@ const fill = (template: string, values: Record<string, string>) => template.repl
 /** Arch's packaging repositories tag a version with its epoch's ':' written '-'. */
 export const archTag = (version: string) => version.replace(':', '-');
 
-/** Source packages (pkgbase at a version) of some databases' entries, their binary packages as artifacts. */
-export function archPackages(entries: { repo: string; descs: ArchDesc[] }[], options: Pick<ArchRepoOptions, 'mirror' | 'pkgbuildGit' | 'archive'>, arch: string): SyncPackage[] {
-  const byKey = new Map<string, SyncPackage>();
-  for (const { repo, descs } of entries) {
-    const base = fill(options.mirror, { repo, arch }).replace(/\/+$/, '');
-    for (const d of descs) {
-      const key = `${d.base}\u0000${d.version}`;
-      let p = byKey.get(key);
-      if (!p) {
-        p = {
-          name: d.base,
-          version: d.version,
-          backend: 'archlinux',
-          recipe: { pkgbuild: { git: fill(options.pkgbuildGit ?? DEFAULT_PKGBUILD_GIT, { pkgbase: d.base }), ref: archTag(d.version) }, ...(options.archive ? { archive: options.archive } : {}) },
-          artifacts: [],
-        };
-        byKey.set(key, p);
-      }
-      if (p.artifacts.some((a) => a.name === d.filename)) continue;
-      p.artifacts.push({ name: d.filename, url: `${base}/${encodeURIComponent(d.filename)}`, sha256: d.sha256, ...(d.csize !== null ? { size: d.csize } : {}) });
+/** What a sync keeps of a binary package until the whole database is read: its file, in which repository. */
+interface ArchBinary {
+  repo: number;
+  filename: string;
+  sha256: string;
+  csize: number | null;
+}
+
+/**
+ * The binary packages of the databases by source package (pkgbase) and version, in
+ * the order first seen. A pkgbase's binaries are spread over the database (it is
+ * sorted by package name: gcc, gcc-libs, ..., lib32-gcc-libs), so a source package
+ * is complete only once every database is read: these few fields of each binary are
+ * all a sync holds; the packages are made from them one at a time for the store.
+ */
+export class ArchGroups {
+  private readonly groups = new Map<string, { base: string; version: string; binaries: ArchBinary[] }>();
+
+  add(repo: number, d: ArchDesc): void {
+    const key = `${d.base}\u0000${d.version}`;
+    let g = this.groups.get(key);
+    if (!g) this.groups.set(key, (g = { base: d.base, version: d.version, binaries: [] }));
+    if (g.binaries.some((b) => b.filename === d.filename)) return;
+    g.binaries.push({ repo, filename: d.filename, sha256: d.sha256, csize: d.csize });
+  }
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** Source packages (pkgbase at a version), their binary packages as artifacts; `repos` are the repositories added by index. */
+  *packages(repos: readonly string[], options: Pick<ArchRepoOptions, 'mirror' | 'pkgbuildGit' | 'archive'>, arch: string): Generator<SyncPackage> {
+    const bases = repos.map((repo) => fill(options.mirror, { repo, arch }).replace(/\/+$/, ''));
+    for (const g of this.groups.values()) {
+      yield {
+        name: g.base,
+        version: g.version,
+        backend: 'archlinux',
+        recipe: { pkgbuild: { git: fill(options.pkgbuildGit ?? DEFAULT_PKGBUILD_GIT, { pkgbase: g.base }), ref: archTag(g.version) }, ...(options.archive ? { archive: options.archive } : {}) },
+        artifacts: g.binaries.map((b) => ({ name: b.filename, url: `${bases[b.repo]}/${encodeURIComponent(b.filename)}`, sha256: b.sha256, ...(b.csize !== null ? { size: b.csize } : {}) })),
+      };
     }
   }
-  return [...byKey.values()];
 }
 
 export function archRepoSource(config: SourceConfig): Source {
@@ -205,20 +234,21 @@ export function archRepoSource(config: SourceConfig): Source {
     intervalSeconds: config.intervalSeconds ?? 3600,
     async sync(ctx: SourceContext): Promise<SourceSyncOutcome> {
       const started = Date.now();
-      const entries: { repo: string; descs: ArchDesc[] }[] = [];
+      const groups = new ArchGroups();
       let skipped = 0;
-      for (const repo of options.repositories) {
+      for (const [index, repo] of options.repositories.entries()) {
         const url = `${fill(options.mirror, { repo, arch: architecture }).replace(/\/+$/, '')}/${repo}.db`;
         const stream = await fetchStream(url, `the ${repo} database`, { signal: ctx.signal, timeoutMs: (options.timeoutSeconds ?? 300) * 1000 });
-        const r = await readArchDb(stream, `${name} (${repo}.db)`, ctx.log, options.maxEntryBytes, keep).catch((e: Error) => {
+        const r = await readArchDb(stream, `${name} (${repo}.db)`, ctx.log, options.maxEntryBytes ?? 64 << 10, (d) => {
+          if (keep(d)) groups.add(index, d);
+        }).catch((e: Error) => {
           throw new SourceError(`Cannot sync source ${name}: ${url}: ${e.message}`);
         });
-        entries.push({ repo, descs: r.descs });
         skipped += r.skipped;
       }
-      const packages = archPackages(entries, options, architecture);
-      const summary = await ctx.store.syncPackages({ distribution, suite, architecture, packages: packages.map(packageInput) });
-      return { packages: packages.length, skipped, summary, ms: Date.now() - started };
+      const packages = packageInputs(groups.packages(options.repositories, options, architecture));
+      const summary = await ctx.store.syncPackages({ distribution, suite, architecture, packages });
+      return { packages: groups.size, skipped, summary, ms: Date.now() - started };
     },
   };
 }

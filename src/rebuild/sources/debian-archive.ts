@@ -17,7 +17,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
 import { DEBIAN_PACKAGE_NAME, DEBIAN_VERSION } from '../buildinfo/debian.js';
 import { shown } from './arch-repo.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchBytes, fetchStream, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchBytes, fetchStream, nameFilter, packageInputs } from './source.js';
 import { decompressed } from './tar-stream.js';
 
 export const DEFAULT_BUILDINFO_URL = 'https://buildinfos.debian.net/buildinfo-pool/{prefix}/{source}/{source}_{version}_{arch}.buildinfo';
@@ -260,7 +260,7 @@ export function debianArchiveSource(config: SourceConfig): Source {
         }
       };
       await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
-      const summary = await ctx.store.syncPackages({ distribution, suite, architecture, packages: packages.map(packageInput) });
+      const summary = await ctx.store.syncPackages({ distribution, suite, architecture, packages: packageInputs(packages) });
       return { packages: packages.length, skipped, summary, ms: Date.now() - started };
     },
   };

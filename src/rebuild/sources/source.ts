@@ -61,7 +61,6 @@ export class SourceError extends Error {
   }
 }
 
-/** The API's package record into the store's input. */
 /** A source's own options from its configuration entry (all but the common keys), checked against `schema`. */
 export function sourceOptions<S extends TSchema>(config: SourceConfig, schema: S): Static<S> {
   const { name, kind: _k, distribution: _d, suite: _s, architecture: _a, intervalSeconds: _i, ...rest } = config;
@@ -72,6 +71,7 @@ export function sourceOptions<S extends TSchema>(config: SourceConfig, schema: S
   return rest as Static<S>;
 }
 
+/** The API's package record into the store's input. */
 export function packageInput(p: SyncPackage) {
   return {
     name: p.name,
@@ -83,6 +83,11 @@ export function packageInput(p: SyncPackage) {
     minMemoryMb: p.minMemoryMb,
     artifacts: p.artifacts.map((a) => ({ name: a.name, url: a.url, sha256: a.sha256, size: a.size })),
   };
+}
+
+/** The store's inputs of some packages, made one at a time as the store reads them. */
+export function* packageInputs(packages: Iterable<SyncPackage>): Generator<ReturnType<typeof packageInput>> {
+  for (const p of packages) yield packageInput(p);
 }
 
 /** Fetches a URL with a timeout, as a stream; http(s) and file: only. */
