@@ -49,7 +49,7 @@ test('the arch-repo source syncs core.db (gzip) and extra.db (zstd) made by repo
   sh(extra, `repo-add -q extra.db.tar.zst *.pkg.tar.* >/dev/null 2>&1`);
 
   // A hostile database: one good entry among entries no tool should write.
-  const good = descOf({ filename: 'ok-1.0-1-x86_64.pkg.tar.zst', name: 'ok', version: '1.0-1', sha256: 'a'.repeat(64) });
+  const good = descOf({ filename: 'ok-1.0-1-x86_64.pkg.tar.zst', name: 'ok', version: '1.0-1', sha256: 'a'.repeat(64), packager: `Mallory <m@example.org>${'\u0007'.repeat(3)}` });
   const hostile = tarOf([
     { name: 'ok-1.0-1/', data: '', type: '5' },
     { name: 'ok-1.0-1/desc', data: good },
@@ -85,6 +85,7 @@ test('the arch-repo source syncs core.db (gzip) and extra.db (zstd) made by repo
   const betaRow = (await client.packages({ distribution: 'archlinux', suite: 'all', name: 'beta' })).items[0]!;
   const detail = await daemon.store.getPackage(betaRow.id);
   assert.equal(detail.input?.backend, 'archlinux');
+  assert.equal(detail.maintainer, 'Bob Arch <bob@archlinux.org>', 'the PACKAGER is the maintainer (mail, feeds)');
   assert.deepEqual(detail.input?.recipe, { pkgbuild: { git: 'https://git.example.org/beta.git', ref: '1-2.0-3' } });
   const byName = new Map(beta.map((p) => [p.split('/').pop()!, p]));
   assert.deepEqual(detail.input?.artifacts.map((a) => a.name).sort(), [...byName.keys()].sort());
@@ -99,6 +100,7 @@ test('the arch-repo source syncs core.db (gzip) and extra.db (zstd) made by repo
 
   // The hostile database: the good entry synced, every bad one named in the log.
   assert.deepEqual(await names('hostile'), ['ok 1.0-1']);
+  assert.equal((await client.packages({ distribution: 'archlinux', suite: 'hostile' })).items[0]!.maintainer ?? null, null, 'a PACKAGER with control characters is dropped, not the package');
   const hs = (await client.sources()).find((s) => s.name === 'arch-hostile')!;
   assert.equal(hs.lastOutcome?.skipped, 8, logs.join('\n'));
   for (const entry of ['../../etc/desc', 'trav-1-1/desc', 'huge-1-1/desc', 'long-1-1/desc', 'bad\ufffd-1-1/desc', 'badtext-1-1/desc', 'link-1-1/desc', 'notsha-1-1/desc']) {

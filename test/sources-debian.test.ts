@@ -63,6 +63,7 @@ test('the debian-archive source syncs an apt-ftparchive archive with .buildinfo 
   assert.ok(logs.some((l) => /other 2:3\.0-1 skipped: Cannot fetch the \.buildinfo.*HTTP 404/.test(l)), logs.join('\n'));
   const hello = await daemon.store.getPackage((await client.packages({ distribution: 'debian' })).items[0]!.id);
   assert.equal(hello.input?.backend, 'debian');
+  assert.equal(hello.maintainer, 'Test <t@example.org>', 'the Maintainer field is the maintainer (mail, feeds)');
   assert.deepEqual({ url: hello.input?.buildinfoUrl, sha256: hello.input?.buildinfoSha256 }, { url: `${mirror.url}/buildinfos/h/hello/hello_1.0-1_amd64.buildinfo`, sha256: sha(join(bi, 'hello_1.0-1_amd64.buildinfo')) });
   assert.deepEqual(
     hello.input?.artifacts.map((a) => [a.name, a.url, a.sha256]).sort(),

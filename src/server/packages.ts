@@ -47,7 +47,7 @@ export function packageRoutes(app: App, { store, auth, syncLimitBytes }: RouteDe
         distribution: b.distribution,
         suite: b.suite,
         architecture: b.architecture,
-        packages: b.packages.map((p) => ({ ...packageInput(p), maintainer: p.maintainer })),
+        packages: b.packages.map(packageInput),
       });
       return { added: s.added, unchanged: s.listed - s.added - s.changed - s.returned, leftArchive: s.left, queued: s.enqueued, superseded: s.superseded };
     },

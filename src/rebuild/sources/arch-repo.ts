@@ -17,7 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, nameFilter, packageInputs } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchStream, maintainerOf, nameFilter, packageInputs } from './source.js';
 import { decompressed, tarEntries } from './tar-stream.js';
 
 export const ArchRepoOptions = Type.Object({
@@ -192,12 +192,12 @@ interface ArchBinary {
  * all a sync holds; the packages are made from them one at a time for the store.
  */
 export class ArchGroups {
-  private readonly groups = new Map<string, { base: string; version: string; binaries: ArchBinary[] }>();
+  private readonly groups = new Map<string, { base: string; version: string; packager: string | undefined; binaries: ArchBinary[] }>();
 
   add(repo: number, d: ArchDesc): void {
     const key = `${d.base}\u0000${d.version}`;
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { base: d.base, version: d.version, binaries: [] }));
+    if (!g) this.groups.set(key, (g = { base: d.base, version: d.version, packager: maintainerOf(d.packager), binaries: [] }));
     if (g.binaries.some((b) => b.filename === d.filename)) return;
     g.binaries.push({ repo, filename: d.filename, sha256: d.sha256, csize: d.csize });
   }
@@ -216,6 +216,7 @@ export class ArchGroups {
         backend: 'archlinux',
         recipe: { pkgbuild: { git: fill(options.pkgbuildGit ?? DEFAULT_PKGBUILD_GIT, { pkgbase: g.base }), ref: archTag(g.version) }, ...(options.archive ? { archive: options.archive } : {}) },
         artifacts: g.binaries.map((b) => ({ name: b.filename, url: `${bases[b.repo]}/${encodeURIComponent(b.filename)}`, sha256: b.sha256, ...(b.csize !== null ? { size: b.csize } : {}) })),
+        ...(g.packager !== undefined ? { maintainer: g.packager } : {}),
       };
     }
   }

@@ -17,7 +17,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
 import { DEBIAN_PACKAGE_NAME, DEBIAN_VERSION } from '../buildinfo/debian.js';
 import { shown } from './arch-repo.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchBytes, fetchStream, nameFilter, packageInputs } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, SourceError, sourceOptions, fetchBytes, fetchStream, maintainerOf, nameFilter, packageInputs } from './source.js';
 import { decompressed } from './tar-stream.js';
 
 export const DEFAULT_BUILDINFO_URL = 'https://buildinfos.debian.net/buildinfo-pool/{prefix}/{source}/{source}_{version}_{arch}.buildinfo';
@@ -143,6 +143,7 @@ interface Binary {
   filename: string;
   sha256: string;
   size: number | null;
+  maintainer: string | undefined;
 }
 
 /** A Packages stanza as a binary package, or why it is refused. */
@@ -160,7 +161,7 @@ export function binaryOf(f: Map<string, string>): Binary | string {
   const sha256 = f.get('SHA256') ?? '';
   if (!/^[0-9a-f]{64}$/.test(sha256)) return 'SHA256 is not a SHA-256';
   const size = f.has('Size') ? Number(f.get('Size')) : null;
-  return { source: m[1]!, sourceVersion, package: pkg, filename, sha256, size: size !== null && Number.isSafeInteger(size) && size >= 0 ? size : null };
+  return { source: m[1]!, sourceVersion, package: pkg, filename, sha256, size: size !== null && Number.isSafeInteger(size) && size >= 0 ? size : null, maintainer: maintainerOf(f.get('Maintainer')) };
 }
 
 const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
@@ -256,7 +257,8 @@ export function debianArchiveSource(config: SourceConfig): Source {
             seen.add(file);
             artifacts.push({ name: file, url: `${archive}/${d.filename}`, sha256: d.sha256, ...(d.size !== null ? { size: d.size } : {}) });
           }
-          packages.push({ name: g.source, version: g.version, backend: 'debian', recipe: o.recipe ?? {}, buildinfo, artifacts });
+          const maintainer = g.debs.find((d) => d.maintainer !== undefined)?.maintainer;
+          packages.push({ name: g.source, version: g.version, backend: 'debian', recipe: o.recipe ?? {}, buildinfo, artifacts, ...(maintainer !== undefined ? { maintainer } : {}) });
         }
       };
       await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));

@@ -82,7 +82,18 @@ export function packageInput(p: SyncPackage) {
     buildinfoSha256: p.buildinfo?.sha256,
     minMemoryMb: p.minMemoryMb,
     artifacts: p.artifacts.map((a) => ({ name: a.name, url: a.url, sha256: a.sha256, size: a.size })),
+    maintainer: p.maintainer,
   };
+}
+
+/**
+ * A maintainer as a source read it (Arch's PACKAGER, Debian's Maintainer), kept
+ * when it fits the store's field: one too long or with control characters is
+ * dropped rather than failing the package (it only addresses mail and feeds).
+ */
+export function maintainerOf(text: string | undefined): string | undefined {
+  const m = text?.trim();
+  return m && m.length <= 512 && !/[\u0000-\u001f\u007f]/.test(m) ? m : undefined;
 }
 
 /** The store's inputs of some packages, made one at a time as the store reads them. */
