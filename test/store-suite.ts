@@ -13,6 +13,8 @@ import {
   type StoreOptions,
   type WorkerTags,
 } from '../src/store/index.js';
+import { backfillCauses } from '../src/store/causes.js';
+import { dbOf } from '../src/server/store-reads.js';
 
 /** A fresh database per test: `open` gives store instances on it (several = several daemons or processes). */
 export interface StoreEnv {
@@ -154,6 +156,74 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
         [['aarch64', null, 1], ['x86_64', null, 28], ['x86_64', 'REPRODUCIBLE', 2]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       );
       await assert.rejects(store.listPackages({ verdict: 'GOOD' as never }), InvalidInputError);
+      await store.close();
+    }));
+
+  test('the cause filter lists the in-archive versions whose newest final result names the cause, by name, paged by offset and by cursor; a new final result or a version leaving moves it at once; the migration backfill writes the same rows', () =>
+    withEnv(async (env) => {
+      const store = await env.open();
+      const names = Array.from({ length: 36 }, (_, i) => `c${String((i * 7) % 36).padStart(2, '0')}`);
+      await store.syncPackages({ ...ARCH, packages: names.map((n) => pkg(n, '1')) });
+      await store.syncPackages({ distribution: 'archlinux', suite: 'core', architecture: 'aarch64', packages: [pkg('c03', '1'), pkg('c04', '1')] });
+      const { worker } = await store.addWorker('w1', { architectures: ['x86_64', 'aarch64'], backends: ['command'] });
+      // c00, c03, c06, ... name both causes; c01, c04, ... name one, twice; the rest none.
+      const causesOf = (name: string): string[] => [[ 'timestamps_in_gzip_headers', 'captures_build_path'], ['captures_build_path', 'captures_build_path'], []][Number(name.slice(1)) % 3]!;
+      for (let c = await store.claim(worker.id); c; c = await store.claim(worker.id)) {
+        await store.report(c.job.id, c.leaseToken, { verdict: c.job.package.architecture === 'aarch64' ? 'BIT_IDENTICAL' : 'REPRODUCIBLE', issues: causesOf(c.job.package.name) });
+      }
+      const expected = (cause: string, arch?: string): string[] =>
+        [...names.map((n) => [n, 'x86_64']), ['c03', 'aarch64'], ['c04', 'aarch64']]
+          .filter(([n, a]) => causesOf(n!).includes(cause) && (arch === undefined || a === arch))
+          .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)) // by name, then id: x86_64 was synced first
+          .map(([n, a]) => `${n} ${a}`);
+      const shown = (items: { name: string; architecture: string }[]) => items.map((p) => `${p.name} ${p.architecture}`);
+      const all = await store.listPackages({ issue: 'captures_build_path' }, { limit: 1000 });
+      assert.deepEqual(shown(all.items), expected('captures_build_path'));
+      assert.equal(all.total, 26);
+      // Offsets in an odd order (bookmarks on SQLite) and the cursor give the rows of the one long read.
+      for (const offset of [20, 0, 7, 25, 26, 13]) {
+        const page = await store.listPackages({ issue: 'captures_build_path' }, { limit: 6, offset });
+        assert.deepEqual(page.items.map((p) => p.id), all.items.slice(offset, offset + 6).map((p) => p.id), `offset ${offset}`);
+        assert.equal(page.total, 26);
+      }
+      const byCursor: number[] = [];
+      for (let after, n = 0; n < 10; n++) {
+        const page = await store.listPackages({ issue: 'captures_build_path' }, { limit: 5, after });
+        byCursor.push(...page.items.map((p) => p.id));
+        if (page.next === null) break;
+        after = page.next;
+      }
+      assert.deepEqual(byCursor, all.items.map((p) => p.id));
+      // With the other filters, the other orders and the count.
+      assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', architecture: 'aarch64' })).items), expected('timestamps_in_gzip_headers', 'aarch64'));
+      assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', verdict: 'BIT_IDENTICAL' })).items), ['c03 aarch64']);
+      assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', name: 'c1' })).items), ['c12 x86_64', 'c15 x86_64', 'c18 x86_64']);
+      assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers' }, {}, '-name')).items), expected('timestamps_in_gzip_headers').reverse(), 'name descending, then id descending');
+      assert.equal(await store.countPackages({ issue: 'timestamps_in_gzip_headers' }), 13);
+      assert.equal((await store.listPackages({ issue: 'no_such_cause' })).total, 0);
+      await assert.rejects(store.listPackages({ issue: "x' or 1=1 --" }), InvalidInputError);
+
+      assert.equal((await store.listPackages({ issue: 'timestamps_in_gzip_headers' }, { limit: 3, offset: 3 })).total, 13);
+      // c00 is rebuilt and its newest final result names no cause: out of both lists at once (the totals were kept).
+      const again = await store.push({ ...ARCH, name: 'c00' });
+      const c = (await store.claim(worker.id))!;
+      assert.equal(c.job.id, again.id);
+      await store.report(c.job.id, c.leaseToken, { verdict: 'REPRODUCIBLE', issues: [] });
+      assert.deepEqual(shown((await store.listPackages({ issue: 'captures_build_path' }, { limit: 1000 })).items), expected('captures_build_path').filter((n) => n !== 'c00 x86_64'));
+      assert.equal((await store.listPackages({ issue: 'timestamps_in_gzip_headers' }, { limit: 3, offset: 3 })).total, 12);
+      // c03 leaves the archive in x86_64: listed among the versions that left, no longer among those in.
+      await store.syncPackages({ ...ARCH, packages: names.filter((n) => n !== 'c03').map((n) => pkg(n, '1')) });
+      assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', archive: 'left' })).items), ['c03 x86_64']);
+      assert.equal((await store.listPackages({ issue: 'timestamps_in_gzip_headers' })).total, 11);
+
+      // The migration's backfill from latest_issues writes the rows the reports wrote.
+      const db = dbOf(store);
+      const rows = () => db.selectFrom('source_package_causes').select(['source_package_id', 'cause', 'package_name']).orderBy('source_package_id').orderBy('cause').execute();
+      const written = await rows();
+      assert.equal(written.length, 12 + 25);
+      await db.deleteFrom('source_package_causes').execute();
+      await backfillCauses(db);
+      assert.deepEqual(await rows(), written);
       await store.close();
     }));
 

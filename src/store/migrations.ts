@@ -3,6 +3,7 @@
 // differ (generated ids) the migration asks which one it runs on. Add a migration
 // by appending to MIGRATIONS; never edit one that has shipped.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { backfillCauses } from './causes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -221,6 +222,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               end if;
             end $$`.execute(db);
         }
+      },
+    },
+    '0005_list_causes_and_filters': {
+      // The package list's cause filter as rows (one per version and known cause of its newest
+      // final result, written beside latest_issues: causes.ts), indexed in the list's order per
+      // cause, so a page by cause walks that index instead of matching every version's
+      // latest_issues text. And the list's full filter (distribution, suite, architecture,
+      // verdict) as one index in the list's order, so its pages and count read a range of it.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('source_package_causes')
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('cause', 'text', (c) => c.notNull())
+          .addColumn('package_name', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('source_package_causes_pk', ['source_package_id', 'cause'])
+          .execute();
+        await db.schema.createIndex('source_package_causes_list').on('source_package_causes').columns(['cause', 'package_name', 'source_package_id']).execute();
+        await backfillCauses(db);
+        await sql`create index source_packages_in_dsav on source_packages (distribution, suite, architecture, latest_verdict, name, id) where left_archive_at is null`.execute(db);
       },
     },
   };

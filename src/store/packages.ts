@@ -5,7 +5,7 @@
 // and supersedes the queued jobs of versions that left. One sync is one
 // transaction, done in set-sized statements so 100 000 packages stay quick.
 import { createHash } from 'node:crypto';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { type StoreContext, chunks, parseJson } from './context.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { type Database, VERDICTS, type Verdict } from './schema.js';
@@ -403,11 +403,20 @@ export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
 /**
  * The package versions a filter selects. `trigrams`: on SQLite, narrow a name
  * filter of three characters or more by the trigram index first (migration
- * 0002; the LIKE still decides): right for counting, while reading a page in
- * order is quicker along the name index.
+ * 0004; the LIKE still decides): right for counting and for reading a page of a
+ * few matches, while reading a page of many in order is quicker along the name
+ * index. A known-cause filter selects from source_package_causes (as c) joined
+ * to the versions: its index is in the list's order per cause (see orderOf).
  */
 function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
-  let q = db.selectFrom('source_packages');
+  const issue = f.issue !== undefined && f.issue !== '' ? identifier('known-cause id', f.issue, 128) : undefined;
+  // The same columns either way (source_package_causes names none of source_packages' columns but id's
+  // and name's in its own words), so the conditions below read the same on both.
+  let q = (
+    issue === undefined
+      ? db.selectFrom('source_packages')
+      : db.selectFrom('source_package_causes as c').innerJoin('source_packages', 'source_packages.id', 'c.source_package_id').where('c.cause', '=', issue)
+  ) as SelectQueryBuilder<Database, 'source_packages', object>;
   if (f.distribution !== undefined) q = q.where('distribution', '=', identifier('distribution', f.distribution));
   if (f.suite !== undefined) q = q.where('suite', '=', identifier('suite', f.suite));
   if (f.architecture !== undefined) q = q.where('architecture', '=', identifier('architecture', f.architecture));
@@ -423,17 +432,17 @@ function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
     else if ((VERDICTS as readonly string[]).includes(f.verdict)) q = q.where('latest_verdict', '=', f.verdict);
     else throw new InvalidInputError(`Cannot filter packages: ${JSON.stringify(f.verdict)} is not a verdict`);
   }
-  if (f.issue !== undefined && f.issue !== '') {
-    const issue = identifier('known-cause id', f.issue, 128);
-    const pattern = `%${JSON.stringify(issue).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where(sql<boolean>`latest_issues like ${pattern} escape '\\'`);
-  }
   if (f.maintainer !== undefined && f.maintainer !== '') q = q.where('maintainer', '=', text('maintainer', f.maintainer, 512));
   const archive = f.archive ?? 'in';
   if (archive === 'in') q = q.where('left_archive_at', 'is', null);
   else if (archive === 'left') q = q.where('left_archive_at', 'is not', null);
   else if (archive !== 'all') throw new InvalidInputError(`Cannot filter packages: archive must be in, left or all, not ${JSON.stringify(archive)}`);
   return q;
+}
+
+/** The columns of the list's order (name, then id) in the index a filter's pages are read along. */
+function orderOf(f: PackageFilter): { name: RawBuilder<string>; id: RawBuilder<number> } {
+  return f.issue !== undefined && f.issue !== '' ? { name: sql.ref('c.package_name'), id: sql.ref('c.source_package_id') } : { name: sql.ref('source_packages.name'), id: sql.ref('source_packages.id') };
 }
 
 export function pageOf(page: Page): { limit: number; offset: number } {
@@ -472,11 +481,25 @@ const TOTAL_TTL_MS = 2_000;
 /** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
 const TOTAL_SLOW_MS = 10;
 const TOTALS_KEPT = 256;
+/** A name filter matching at most this many versions reads them by the trigram index and sorts them (SQLite). */
+const FEW_NAME_MATCHES = 2_000;
 
 /** Marks the package list as changed by this store (call after the write committed): totals are counted again. */
 export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts' = 'packages'): void {
   if (what === 'packages') ctx.totals.generation++;
   else ctx.totals.verdicts++;
+}
+
+/**
+ * What the package list shows, as a text that changes whenever any of it may
+ * have: this store's syncs and results at once, and on SQLite any other
+ * connection's commit (`PRAGMA data_version`). PostgreSQL does not tell of other
+ * daemons' writes: there the text also changes every TOTAL_TTL_MS, so they show
+ * within that time. For caches of what is read from the list (rendered pages).
+ */
+export function listStamp(ctx: StoreContext): string {
+  const other = ctx.h.dataVersion ? ctx.h.dataVersion() : Math.floor(ctx.now() / TOTAL_TTL_MS);
+  return `${ctx.totals.generation}:${ctx.totals.verdicts}:${other}`;
 }
 
 /**
@@ -503,7 +526,9 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   const sqlite = ctx.h.dialect === 'sqlite';
   filtered(ctx.h.db, filter); // validates the filter before anything is looked up
   const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
-  let stamp = `${ctx.totals.generation}:${filter.verdict === undefined ? '' : ctx.totals.verdicts}`;
+  // A final result changes a version's verdict and known causes: their filters' totals with it.
+  const byResult = filter.verdict !== undefined || (filter.issue !== undefined && filter.issue !== '');
+  let stamp = `${ctx.totals.generation}:${byResult ? ctx.totals.verdicts : ''}`;
   if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
   const started = Date.now();
   let kept = ctx.totals.entries.get(key);
@@ -540,13 +565,14 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
       (from = m), (skip = offset - m.pos), (inclusive = true);
     }
   }
-  let q = filtered(ctx.h.db, filter).selectAll();
-  if (from !== undefined) {
-    const f = from;
-    q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(f.name, f.id)));
-  }
+  // A name found in few versions: those read by their trigrams and sorted, instead of a walk along
+  // the name index that may cross most of it before the first match (a name late in the alphabet).
+  const fewNames = sqlite && kept !== undefined && kept.total <= FEW_NAME_MATCHES && filter.name !== undefined && [...filter.name].length >= 3;
+  let q = filtered(ctx.h.db, filter, fewNames).selectAll('source_packages');
+  const order = orderOf(filter);
+  if (from !== undefined) q = q.where(sql<boolean>`(${order.name}, ${order.id}) ${sql.raw(inclusive ? '>=' : '>')} (${from.name}, ${from.id})`);
   const past = kept !== undefined && after === undefined && offset >= kept.total;
-  const rows = past ? [] : await q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+  const rows = past ? [] : await q.orderBy(order.name).orderBy(order.id).limit(limit).offset(skip).execute();
 
   let total: number;
   if (kept) {
@@ -571,7 +597,7 @@ function finish(total: number, rows: Selectable<SourceRow>[], limit: number): { 
 /** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks. */
 async function listPackagesInOrder(ctx: StoreContext, filter: PackageFilter, page: Page, sort: Exclude<PackageSort, 'name'>): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
-  const base = filtered(ctx.h.db, filter).selectAll();
+  const base = filtered(ctx.h.db, filter).selectAll('source_packages');
   const ordered =
     sort === '-name'
       ? base.orderBy('name', 'desc').orderBy('id', 'desc')
