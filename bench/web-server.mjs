@@ -2,7 +2,8 @@
 // The server half of bench/web.mjs, in a process of its own so the load
 // generator does not share its event loop: opens the store in DIR, builds the
 // server, listens on a loopback port and sends its URL to the parent over IPC.
-// It stops when the parent says "close" or goes away.
+// It answers "cpu" with its CPU time so far, and stops when the parent says
+// "close" or goes away.
 //   node bench/web-server.mjs DIR   (forked by bench/web.mjs; add --cpu-prof to profile)
 import { buildServer } from '../dist/src/server/build-server.js';
 import { openStore } from '../dist/src/store/index.js';
@@ -23,6 +24,8 @@ const stop = () => {
 };
 process.on('message', (m) => {
   if (m === 'close') void stop();
+  // The parent asks for this process's CPU time around each load run: CPU per request, whatever else the machine runs.
+  else if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
 });
 process.on('disconnect', () => void stop().catch(() => process.exit(1)));
 process.send({ url });

@@ -7,7 +7,8 @@
 // - cold: one client asking for 20 URLs not asked before, one after another (the
 //   first also counts its list's total; the time one request costs when nothing
 //   answers it from a cache);
-// - under load: p50/p95/p99 and requests per second;
+// - under load: p50/p95/p99, requests per second and the server's CPU time per
+//   request (which the machine's other load does not inflate as it does latency);
 // - under load while results land: the same while a worker reports a result
 //   through the API every --result-every ms (each one invalidates what the pages
 //   keep), for the list pages;
@@ -124,7 +125,7 @@ console.log(`overview computed cold (no cache): ${(performance.now() - t0).toFix
 await store.close();
 
 // ---- the server, in its own process
-const server = fork(new URL('./web-server.mjs', import.meta.url), [dir], { execArgv: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [] });
+const server = fork(new URL('./web-server.mjs', import.meta.url), [dir], { execArgv: [...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), ...(process.env.BENCH_SERVER_IMPORT ? ['--import', process.env.BENCH_SERVER_IMPORT] : [])] });
 const base = await new Promise((resolve, reject) => {
   server.once('message', (m) => resolve(m.url));
   server.once('exit', (code) => reject(new Error(`Cannot start the bench server: it exited with ${code}`)));
@@ -151,7 +152,21 @@ const get = (path) => request('GET', path);
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+/** The server process's CPU time so far (user + system), milliseconds. */
+function serverCpuMs() {
+  return new Promise((resolve) => {
+    const answer = (m) => {
+      if (m?.cpu === undefined) return;
+      server.off('message', answer);
+      resolve((m.cpu.user + m.cpu.system) / 1000);
+    };
+    server.on('message', answer);
+    server.send('cpu');
+  });
+}
+
 async function load(label, pathOf) {
+  const cpuBefore = await serverCpuMs();
   const times = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;
@@ -165,8 +180,9 @@ async function load(label, pathOf) {
       }
     }),
   );
+  const cpuPerRequest = ((await serverCpuMs()) - cpuBefore) / times.length;
   times.sort((a, b) => a - b);
-  console.log(`${label.padEnd(34)} ${String(times.length).padStart(6)} req  ${(times.length / SECONDS).toFixed(0).padStart(5)} req/s  p50 ${pct(times, 50).toFixed(1)} ms  p95 ${pct(times, 95).toFixed(1)} ms  p99 ${pct(times, 99).toFixed(1)} ms${errors ? `  ${errors} not 200` : ''}`);
+  console.log(`${label.padEnd(34)} ${String(times.length).padStart(6)} req  ${(times.length / SECONDS).toFixed(0).padStart(5)} req/s  p50 ${pct(times, 50).toFixed(1)} ms  p95 ${pct(times, 95).toFixed(1)} ms  p99 ${pct(times, 99).toFixed(1)} ms  server CPU ${cpuPerRequest.toFixed(2)} ms/req${errors ? `  ${errors} not 200` : ''}`);
   return { label, p95: pct(times, 95) };
 }
 

@@ -498,8 +498,42 @@ export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts'
  * within that time. For caches of what is read from the list (rendered pages).
  */
 export function listStamp(ctx: StoreContext): string {
-  const other = ctx.h.dataVersion ? ctx.h.dataVersion() : Math.floor(ctx.now() / TOTAL_TTL_MS);
+  const other = ctx.h.dataVersion ? ctx.h.dataVersion() : Math.floor(Date.now() / TOTAL_TTL_MS);
   return `${ctx.totals.generation}:${ctx.totals.verdicts}:${other}`;
+}
+
+type KeptTotal = StoreContext['totals']['entries'] extends Map<string, infer E> ? E : never;
+
+/**
+ * A filter's kept total (see listPackages), if it still holds, and how to count
+ * and keep a new one: `remember` keeps it whatever it cost, `rememberCounted`
+ * keeps a total just counted by the rule of its dialect.
+ */
+function keptTotal(ctx: StoreContext, filter: PackageFilter) {
+  const sqlite = ctx.h.dialect === 'sqlite';
+  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
+  // A final result changes a version's verdict and known causes: their filters' totals with it.
+  const byResult = filter.verdict !== undefined || (filter.issue !== undefined && filter.issue !== '');
+  let stamp = `${ctx.totals.generation}:${byResult ? ctx.totals.verdicts : ''}`;
+  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
+  const started = Date.now();
+  let kept = ctx.totals.entries.get(key);
+  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
+  const remember = (total: number): KeptTotal => {
+    const entries = ctx.totals.entries;
+    entries.delete(key);
+    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
+    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
+    entries.set(key, entry);
+    return entry;
+  };
+  return {
+    sqlite,
+    kept,
+    remember,
+    rememberCounted: (total: number): KeptTotal | undefined => (sqlite || Date.now() - started >= TOTAL_SLOW_MS ? remember(total) : undefined),
+    count: async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
+  };
 }
 
 /**
@@ -523,26 +557,10 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   if (sort !== 'name') return listPackagesInOrder(ctx, filter, page, sort);
   const after = page.after;
   if (after !== undefined && (typeof after.name !== 'string' || !Number.isSafeInteger(after.id))) throw new InvalidInputError('Cannot page packages: malformed cursor');
-  const sqlite = ctx.h.dialect === 'sqlite';
   filtered(ctx.h.db, filter); // validates the filter before anything is looked up
-  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
-  // A final result changes a version's verdict and known causes: their filters' totals with it.
-  const byResult = filter.verdict !== undefined || (filter.issue !== undefined && filter.issue !== '');
-  let stamp = `${ctx.totals.generation}:${byResult ? ctx.totals.verdicts : ''}`;
-  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
-  const started = Date.now();
-  let kept = ctx.totals.entries.get(key);
-  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
-
-  const remember = (total: number): NonNullable<typeof kept> => {
-    const entries = ctx.totals.entries;
-    entries.delete(key);
-    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
-    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
-    entries.set(key, entry);
-    return entry;
-  };
-  const count = async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const totals = keptTotal(ctx, filter);
+  const { sqlite, remember, count } = totals;
+  let kept = totals.kept;
   // The caller already knows the total (the website counts once per filter): kept, with bookmarks, as if counted here.
   if (!kept && page.total !== undefined) kept = remember(page.total);
   // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
@@ -580,7 +598,7 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   } else {
     const short = after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0));
     total = short ? offset + rows.length : await count(); // a short page ends the list: known without counting
-    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) kept = remember(total);
+    kept = totals.rememberCounted(total);
   }
   const first = rows[0];
   if (sqlite && kept?.marks && after === undefined && first && (at < 0 || marks[at]!.pos !== offset) && kept.marks.length < MARKS_KEPT) {
@@ -594,7 +612,7 @@ function finish(total: number, rows: Selectable<SourceRow>[], limit: number): { 
   return { total, items: rows.map(toPackageSummary), next: last ? { name: last.name, id: last.id } : null };
 }
 
-/** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks. */
+/** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks; the total kept as by name. */
 async function listPackagesInOrder(ctx: StoreContext, filter: PackageFilter, page: Page, sort: Exclude<PackageSort, 'name'>): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
   const base = filtered(ctx.h.db, filter).selectAll('source_packages');
@@ -604,8 +622,15 @@ async function listPackagesInOrder(ctx: StoreContext, filter: PackageFilter, pag
       : sort === 'recent'
         ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
         : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
-  const [total, rows] = await Promise.all([page.total ?? countPackages(ctx, filter), ordered.limit(limit).offset(offset).execute()]);
-  return { total, items: rows.map(toPackageSummary), next: null };
+  const totals = keptTotal(ctx, filter);
+  const total = async (): Promise<number> => {
+    if (totals.kept) return totals.kept.total;
+    const n = await totals.count();
+    totals.rememberCounted(n);
+    return n;
+  };
+  const [n, rows] = await Promise.all([page.total ?? total(), ordered.limit(limit).offset(offset).execute()]);
+  return { total: n, items: rows.map(toPackageSummary), next: null };
 }
 
 /** How many package versions match the filter. */

@@ -41,26 +41,6 @@ export class Cached<T> {
   }
 }
 
-/** Totals of list filters, kept for a while: counting 100 000 rows on every page turn is what a list costs most. */
-export class CountCache {
-  private readonly entries = new Map<string, { at: number; total: Promise<number> }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-    private readonly max = 1000,
-  ) {}
-  get(key: string, count: () => Promise<number>): Promise<number> {
-    const t = this.now();
-    const hit = this.entries.get(key);
-    if (hit && t - hit.at < this.ttlMs) return hit.total;
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    const total = count();
-    total.catch(() => this.entries.delete(key));
-    this.entries.set(key, { at: t, total });
-    return total;
-  }
-}
-
 type Counts = OverviewResponse['groups'][number]['verdicts'];
 const emptyCounts = (): Counts => ({ BIT_IDENTICAL: 0, IDENTICAL_EXCEPT_SIGNATURE: 0, REPRODUCIBLE: 0, UNREPRODUCIBLE: 0, FTBFS: 0, ERROR: 0, UNKNOWN: 0 });
 
