@@ -227,6 +227,39 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
       await store.close();
     }));
 
+  test('a name search gives the matching versions by name and their total, whether few match (read by trigrams on SQLite) or most (along the name index), by offset and by cursor', () =>
+    withEnv(async (env) => {
+      const store = await env.open();
+      // 2 100 names in an order unlike their ids, so sorting is tested too.
+      const names = Array.from({ length: 2100 }, (_, i) => `pkg${String((i * 17) % 2100).padStart(4, '0')}`);
+      await store.syncPackages({ ...ARCH, packages: names.map((n) => pkg(n, '1')) });
+      const sorted = [...names].sort();
+      for (const [search, offsets] of [
+        ['pkg', [0, 1000, 2050, 2100]],
+        ['G02', [0, 50, 99]],
+        ['g209', [0, 5]],
+        ['2', [0, 700]],
+        ['pkg0000', [0]],
+        ['zzz', [0]],
+      ] as const) {
+        const expected = sorted.filter((n) => n.includes(search.toLowerCase()));
+        for (const offset of offsets) {
+          const page = await store.listPackages({ ...ARCH, name: search }, { limit: 50, offset });
+          assert.deepEqual(page.items.map((p) => p.name), expected.slice(offset, offset + 50), `${search} from ${offset}`);
+          assert.equal(page.total, expected.length, `total of ${search}`);
+        }
+        const byCursor: string[] = [];
+        for (let after, n = 0; n < 50; n++) {
+          const page = await store.listPackages({ ...ARCH, name: search }, { limit: 400, after });
+          byCursor.push(...page.items.map((p) => p.name));
+          if (page.next === null) break;
+          after = page.next;
+        }
+        assert.deepEqual(byCursor, expected, `${search} by cursor`);
+      }
+      await store.close();
+    }));
+
   test('a new version supersedes the queued job of the old one, not a running one', () =>
     withEnv(async (env) => {
       const store = await env.open();
