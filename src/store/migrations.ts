@@ -224,12 +224,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
-    '0005_list_causes_and_filters': {
+    '0005_website_read_indexes': {
       // The package list's cause filter as rows (one per version and known cause of its newest
       // final result, written beside latest_issues: causes.ts), indexed in the list's order per
       // cause, so a page by cause walks that index instead of matching every version's
-      // latest_issues text. And the list's full filter (distribution, suite, architecture,
-      // verdict) as one index in the list's order, so its pages and count read a range of it.
+      // latest_issues text. The list's full filter (distribution, suite, architecture, verdict)
+      // as one index in the list's order, so its pages and count read a range of it. And the
+      // overview's daily history read from an index alone (verdict in it), not from result rows.
       async up(db: Kysely<any>): Promise<void> {
         await db.schema
           .createTable('source_package_causes')
@@ -241,6 +242,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('source_package_causes_list').on('source_package_causes').columns(['cause', 'package_name', 'source_package_id']).execute();
         await backfillCauses(db);
         await sql`create index source_packages_in_dsav on source_packages (distribution, suite, architecture, latest_verdict, name, id) where left_archive_at is null`.execute(db);
+        await db.schema.createIndex('results_final_created_verdict').on('results').columns(['final', 'created_at', 'source_package_id', 'verdict']).execute();
+        await db.schema.dropIndex('results_final_created').execute(); // its prefix: the new one serves its reads
       },
     },
   };

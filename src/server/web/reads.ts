@@ -61,14 +61,25 @@ async function dailyQuery(store: Store, from: number, to: number): Promise<Daily
   return rows.map((r) => ({ distribution: r.distribution, verdict: r.verdict, day: Number(r.day), n: Number(r.n) }));
 }
 
-// Days before today do not change (results are never deleted or back-dated): counted once a day per store.
+// Days before today do not change (results are never deleted or back-dated): counted once a day per store,
+// one day per query with the event loop free between them, so a million results never hold every page
+// (SQLite runs on the event loop) for the seconds the whole span takes.
 const pastDays = new WeakMap<Store, { today: number; rows: Promise<DailyRow[]> }>();
+
+async function pastDailyCounts(store: Store, since: number, today: number): Promise<DailyRow[]> {
+  const rows: DailyRow[] = [];
+  for (let day = since; day < today; day += DAY) {
+    rows.push(...(await dailyQuery(store, day, day + DAY)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return rows;
+}
 
 async function dailyCounts(store: Store, since: number, now: number): Promise<DailyRow[]> {
   const today = Math.floor(now / DAY) * DAY;
   let past = pastDays.get(store);
   if (!past || past.today !== today) {
-    past = { today, rows: dailyQuery(store, since, today) };
+    past = { today, rows: pastDailyCounts(store, since, today) };
     pastDays.set(store, past);
     past.rows.catch(() => pastDays.delete(store));
   }
