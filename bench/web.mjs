@@ -15,7 +15,8 @@
 // and each page's weight (bytes of the HTML, plus the requests it makes: the
 // stylesheet, a package page's badge).
 //   node bench/web.mjs [--packages N] [--results N] [--seconds S] [--clients C] [--keep DIR] [--only LABEL,...] [--cpu-prof DIR] [--result-every MS]
-// Needs `npm run build` first (it loads dist/). --cpu-prof DIR profiles the server process.
+// Needs `npm run build` first (it loads dist/). --cpu-prof DIR profiles the server
+// process; BENCH_SERVER_IMPORT=FILE preloads a module into it (node --import), to time its SQL say.
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';

@@ -139,26 +139,16 @@ export async function overview(store: Store, now: number): Promise<OverviewRespo
 
 /** Every detector with the number of in-archive package versions whose latest result names it, most found first. */
 export async function causeRanking(store: Store): Promise<CauseSummary[]> {
+  // From the cause rows kept beside latest_issues (store/causes.ts): one per version and cause.
   const rows = await dbOf(store)
-    .selectFrom('source_packages')
-    .select('latest_issues')
+    .selectFrom('source_package_causes as c')
+    .innerJoin('source_packages as s', 's.id', 'c.source_package_id')
+    .select('c.cause')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('left_archive_at', 'is', null)
-    .where('latest_issues', 'is not', null)
-    .where('latest_issues', '!=', '[]')
-    .groupBy('latest_issues')
+    .where('s.left_archive_at', 'is', null)
+    .groupBy('c.cause')
     .execute();
-  const found = new Map<string, number>();
-  for (const r of rows) {
-    let ids: unknown;
-    try {
-      ids = JSON.parse(r.latest_issues ?? '[]');
-    } catch {
-      continue;
-    }
-    if (!Array.isArray(ids)) continue;
-    for (const id of new Set(ids)) if (typeof id === 'string') found.set(id, (found.get(id) ?? 0) + Number(r.n));
-  }
+  const found = new Map(rows.map((r) => [r.cause, Number(r.n)]));
   const known = detectors.map((d) => ({ id: d.id, title: d.title, fix: d.fix, packages: found.get(d.id) ?? 0 }));
   // Ids a detector names besides its own (one per archive format, say) are listed after, as found.
   const ids = new Set(known.map((k) => k.id));
