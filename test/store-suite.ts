@@ -8,7 +8,9 @@ import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  type PackageFilter,
   type PackageInput,
+  type PackageSummary,
   type Store,
   type StoreOptions,
   type WorkerTags,
@@ -48,6 +50,18 @@ async function drain(store: Store, workerId: number): Promise<number[]> {
     claimed.push(c.job.id);
     await store.report(c.job.id, c.leaseToken, { verdict: 'BIT_IDENTICAL' });
   }
+}
+
+/** Every version a filter lists, read page after page by the "after" cursor (at most 50 pages). */
+async function byCursor(store: Store, filter: PackageFilter, limit: number): Promise<PackageSummary[]> {
+  const out: PackageSummary[] = [];
+  for (let after, n = 0; n < 50; n++) {
+    const page = await store.listPackages(filter, { limit, after });
+    out.push(...page.items);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return out;
 }
 
 export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
@@ -106,14 +120,7 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
           assert.equal(page.total, 120);
         }
       }
-      const byCursor: number[] = [];
-      for (let after, n = 0; n < 20; n++) {
-        const page = await store.listPackages(ARCH, { limit: 25, after });
-        byCursor.push(...page.items.map((p) => p.id));
-        if (page.next === null) break;
-        after = page.next;
-      }
-      assert.deepEqual(byCursor, all);
+      assert.deepEqual((await byCursor(store, ARCH, 25)).map((p) => p.id), all);
       const named = await store.listPackages({ ...ARCH, name: 'KG01' }, { limit: 5, offset: 5 });
       assert.deepEqual([named.total, named.items.map((p) => p.name)], [10, ['pkg015', 'pkg016', 'pkg017', 'pkg018', 'pkg019']]);
       assert.equal((await store.listPackages({ ...ARCH, name: 'zzz' })).total, 0);
@@ -186,14 +193,7 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
         assert.deepEqual(page.items.map((p) => p.id), all.items.slice(offset, offset + 6).map((p) => p.id), `offset ${offset}`);
         assert.equal(page.total, 26);
       }
-      const byCursor: number[] = [];
-      for (let after, n = 0; n < 10; n++) {
-        const page = await store.listPackages({ issue: 'captures_build_path' }, { limit: 5, after });
-        byCursor.push(...page.items.map((p) => p.id));
-        if (page.next === null) break;
-        after = page.next;
-      }
-      assert.deepEqual(byCursor, all.items.map((p) => p.id));
+      assert.deepEqual((await byCursor(store, { issue: 'captures_build_path' }, 5)).map((p) => p.id), all.items.map((p) => p.id));
       // With the other filters, the other orders and the count.
       assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', architecture: 'aarch64' })).items), expected('timestamps_in_gzip_headers', 'aarch64'));
       assert.deepEqual(shown((await store.listPackages({ issue: 'timestamps_in_gzip_headers', verdict: 'BIT_IDENTICAL' })).items), ['c03 aarch64']);
@@ -248,14 +248,7 @@ export function storeSuite(makeEnv: () => Promise<StoreEnv>): void {
           assert.deepEqual(page.items.map((p) => p.name), expected.slice(offset, offset + 50), `${search} from ${offset}`);
           assert.equal(page.total, expected.length, `total of ${search}`);
         }
-        const byCursor: string[] = [];
-        for (let after, n = 0; n < 50; n++) {
-          const page = await store.listPackages({ ...ARCH, name: search }, { limit: 400, after });
-          byCursor.push(...page.items.map((p) => p.name));
-          if (page.next === null) break;
-          after = page.next;
-        }
-        assert.deepEqual(byCursor, expected, `${search} by cursor`);
+        assert.deepEqual((await byCursor(store, { ...ARCH, name: search }, 400)).map((p) => p.name), expected, `${search} by cursor`);
       }
       await store.close();
     }));
