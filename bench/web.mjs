@@ -9,6 +9,8 @@
 //   answers it from a cache);
 // - under load: p50/p95/p99, requests per second and the server's CPU time per
 //   request (which the machine's other load does not inflate as it does latency);
+// - under load with every URL new (a parameter the page ignores), for the list
+//   pages: what they cost when no rendered page is kept for them;
 // - under load while results land: the same while a worker reports a result
 //   through the API every --result-every ms (each one invalidates what the pages
 //   keep), for the list pages;
@@ -234,6 +236,13 @@ for (const [label, coldPath] of pageTypes) if (coldPath) await cold(label, coldP
 console.log(`\n${CLIENTS} concurrent clients, ${SECONDS} s each, loopback, server in its own process:`);
 const results = [];
 for (const [label, , loadPath] of pageTypes) results.push(await load(label, loadPath));
+
+// ---- every request a URL not asked before: what list pages cost when the page cache never answers
+const lists = pageTypes.filter(([label]) => label.startsWith('list'));
+if (lists.length > 0) {
+  console.log('\nthe same, every request a new URL (a parameter the page ignores), so the page cache never answers:');
+  for (const [label, , loadPath] of lists) results.push(await load(`${label} (new URLs)`, (i) => `${loadPath(i)}&miss=${i}`));
+}
 
 // ---- while results land: a worker reports a final result every RESULT_EVERY_MS through the API
 const landing = pageTypes.filter(([label]) => label.startsWith('list') || label.startsWith('overview'));

@@ -3,9 +3,10 @@
 // changes with every sync and result of this store at once, with another
 // process's commit at once on SQLite and within 2 s on PostgreSQL), so a page
 // served from here is the page a fresh render would give. Concurrent requests
-// for one URL share one render, and every page carries an ETag of its bytes: a
-// browser that has it gets a 304 without the body.
-import { createHash } from 'node:crypto';
+// for one URL share one render, and every render gets an ETag of its own (this
+// process's random prefix and a count: no hashing of the page): a browser that
+// has that render gets a 304 without the body.
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendHtml } from './context.js';
 
@@ -16,6 +17,9 @@ export interface RenderedPage {
 
 export class PageCache {
   private readonly entries = new Map<string, { stamp: string; page: Promise<RenderedPage> }>();
+  /** Unlike any other process's, so an ETag never names two different pages, even across restarts. */
+  private readonly prefix = randomBytes(9).toString('base64url');
+  private renders = 0;
   constructor(private readonly max = 500) {}
 
   /** The page at `key` rendered while the stamp was `stamp` (take the stamp before reading what the page shows). */
@@ -27,7 +31,8 @@ export class PageCache {
       return hit.page;
     }
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    const page = render().then((html) => ({ html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` }));
+    const etag = `"${this.prefix}-${(++this.renders).toString(36)}"`;
+    const page = render().then((html) => ({ html, etag }));
     const entry = { stamp, page };
     this.entries.set(key, entry);
     page.catch(() => {
