@@ -543,8 +543,8 @@ function keptTotal(ctx: StoreContext, filter: PackageFilter) {
  *
  * Counting a large list costs far more than reading a page of it, so the total is
  * kept while the list cannot have changed. On SQLite that is exact: this store's
- * own writes bump a generation (a verdict filter's also on every final verdict),
- * and `PRAGMA data_version` changes when any other connection commits. There,
+ * own writes bump a generation (a verdict or cause filter's also on every final
+ * result), and `PRAGMA data_version` changes when any other connection commits. There,
  * too, the first row of every page read is kept as a bookmark, so a later offset
  * starts at the nearest bookmark before it instead of stepping over every row
  * from the start (the query runs on the event loop: it must stay short). On
@@ -561,7 +561,7 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   const totals = keptTotal(ctx, filter);
   const { sqlite, remember, count } = totals;
   let kept = totals.kept;
-  // The caller already knows the total (the website counts once per filter): kept, with bookmarks, as if counted here.
+  // The caller already knows the total (it counted): kept, with bookmarks, as if counted here.
   if (!kept && page.total !== undefined) kept = remember(page.total);
   // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
   if (sqlite && !kept && filter.name !== undefined && [...filter.name].length >= 3) kept = remember(await count());
