@@ -1,27 +1,52 @@
 #!/usr/bin/env node
 // The website under load: 100 000 packages and 1 000 000 results written straight
-// into a SQLite store, the server built by buildServer on loopback, and 50
-// concurrent keep-alive clients asking for the overview, list pages (plain,
-// filtered, searched, deep pages) and package pages. Prints p50/p95/p99 and
-// requests per second for each, and each page's weight (bytes of the HTML, plus
-// the requests it makes: the stylesheet, a package page's badge).
-//   node bench/web.mjs [--packages N] [--results N] [--seconds S] [--clients C]
-// Needs `npm run build` first (it loads dist/).
+// into a SQLite store, the server (bench/web-server.mjs) in a process of its own
+// on loopback, and 50 concurrent keep-alive clients in this process asking for
+// the overview, list pages (plain, filtered, searched, by cause, deep pages),
+// package pages, badges and the known causes. Prints, per page type:
+// - cold: one client asking for 20 URLs not asked before, one after another (the
+//   first also counts its list's total; the time one request costs when nothing
+//   answers it from a cache);
+// - under load: p50/p95/p99, requests per second and the server's CPU time per
+//   request (which the machine's other load does not inflate as it does latency);
+// - under load with every URL new (a parameter the page ignores), for the list
+//   pages: what they cost when no rendered page is kept for them;
+// - under load while results land: the same while a worker reports a result
+//   through the API every --result-every ms (each one invalidates what the pages
+//   keep), for the list pages;
+// and each page's weight (bytes of the HTML, plus the requests it makes: the
+// stylesheet, a package page's badge).
+//   node bench/web.mjs [--packages N] [--results N] [--seconds S] [--clients C] [--keep DIR] [--only LABEL,...] [--cpu-prof DIR] [--result-every MS]
+// Needs `npm run build` first (it loads dist/). --cpu-prof DIR profiles the server
+// process; BENCH_SERVER_IMPORT=FILE preloads a module into it (node --import), to time its SQL say.
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { buildServer } from '../dist/src/server/build-server.js';
 import { overview } from '../dist/src/server/web/reads.js';
 import { openStore } from '../dist/src/store/index.js';
 
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, results: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '50' }, keep: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    packages: { type: 'string', default: '100000' },
+    results: { type: 'string', default: '1000000' },
+    seconds: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '50' },
+    keep: { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'result-every': { type: 'string', default: '1000' },
+  },
+});
 const PACKAGES = Number(values.packages);
 const RESULTS = Number(values.results);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
+const RESULT_EVERY_MS = Number(values['result-every']);
+const ONLY = values.only === undefined ? undefined : new Set(values.only.split(','));
 const VERDICTS = ['BIT_IDENTICAL', 'BIT_IDENTICAL', 'BIT_IDENTICAL', 'REPRODUCIBLE', 'REPRODUCIBLE', 'UNREPRODUCIBLE', 'FTBFS', 'ERROR'];
 const ISSUES = ['[]', '[]', '["timestamps_in_gzip_headers"]', '["captures_build_path"]', '["random_order_in_archives","timestamps_in_file_content"]'];
 // --keep DIR: fill DIR once and reuse it on later runs.
@@ -100,26 +125,51 @@ console.log(`fill took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 t0 = performance.now();
 await overview(store, Date.now());
 console.log(`overview computed cold (no cache): ${(performance.now() - t0).toFixed(0)} ms`);
+await store.close();
 
-const app = buildServer({ store, adminToken: 'bench-admin-token-0123456789' });
-const base = await app.listen({ host: '127.0.0.1', port: 0 });
+// ---- the server, in its own process
+const server = fork(new URL('./web-server.mjs', import.meta.url), [dir], { execArgv: [...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), ...(process.env.BENCH_SERVER_IMPORT ? ['--import', process.env.BENCH_SERVER_IMPORT] : [])] });
+const base = await new Promise((resolve, reject) => {
+  server.once('message', (m) => resolve(m.url));
+  server.once('exit', (code) => reject(new Error(`Cannot start the bench server: it exited with ${code}`)));
+});
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-function get(path) {
+function request(method, path, body, headers = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.get(`${base}${path}`, { agent }, (res) => {
-      let bytes = 0;
-      res.on('data', (c) => (bytes += c.length));
-      res.on('end', () => resolve({ status: res.statusCode, bytes, ms: performance.now() - started, headers: res.headers }));
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(`${base}${path}`, { method, agent, headers: data ? { ...headers, 'content-type': 'application/json', 'content-length': data.length } : headers }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => {
+        const buf = Buffer.concat(parts);
+        resolve({ status: res.statusCode, bytes: buf.length, ms: performance.now() - started, headers: res.headers, body: buf });
+      });
     });
     req.on('error', reject);
+    req.end(data);
   });
 }
+const get = (path) => request('GET', path);
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+/** The server process's CPU time so far (user + system), milliseconds. */
+function serverCpuMs() {
+  return new Promise((resolve) => {
+    const answer = (m) => {
+      if (m?.cpu === undefined) return;
+      server.off('message', answer);
+      resolve((m.cpu.user + m.cpu.system) / 1000);
+    };
+    server.on('message', answer);
+    server.send('cpu');
+  });
+}
+
 async function load(label, pathOf) {
+  const cpuBefore = await serverCpuMs();
   const times = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;
@@ -133,9 +183,23 @@ async function load(label, pathOf) {
       }
     }),
   );
+  const cpuPerRequest = ((await serverCpuMs()) - cpuBefore) / times.length;
   times.sort((a, b) => a - b);
-  console.log(`${label.padEnd(28)} ${String(times.length).padStart(6)} req  ${(times.length / SECONDS).toFixed(0).padStart(5)} req/s  p50 ${pct(times, 50).toFixed(1)} ms  p95 ${pct(times, 95).toFixed(1)} ms  p99 ${pct(times, 99).toFixed(1)} ms${errors ? `  ${errors} not 200` : ''}`);
+  console.log(`${label.padEnd(34)} ${String(times.length).padStart(6)} req  ${(times.length / SECONDS).toFixed(0).padStart(5)} req/s  p50 ${pct(times, 50).toFixed(1)} ms  p95 ${pct(times, 95).toFixed(1)} ms  p99 ${pct(times, 99).toFixed(1)} ms  server CPU ${cpuPerRequest.toFixed(2)} ms/req${errors ? `  ${errors} not 200` : ''}`);
   return { label, p95: pct(times, 95) };
+}
+
+/** One client, URLs not asked before, one after another: what a request costs with nothing cached for it. */
+async function cold(label, pathOf) {
+  const times = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await get(pathOf(i));
+    if (r.status !== 200) throw new Error(`Cannot measure ${label}: ${pathOf(i)} answered ${r.status}`);
+    times.push(r.ms);
+  }
+  const first = times[0];
+  const rest = times.slice(1).sort((a, b) => a - b);
+  console.log(`${label.padEnd(34)} first ${first.toFixed(1)} ms, then median ${pct(rest, 50).toFixed(1)} ms, max ${rest[rest.length - 1].toFixed(1)} ms`);
 }
 
 // ---- page weight
@@ -151,22 +215,69 @@ for (const [label, path, extra] of weights) {
   console.log(`weight of ${label.padEnd(14)} ${r.bytes} bytes HTML + ${css.bytes} bytes CSS (cached after the first page); ${1 + extra} requests${extra > 1 ? ' (the page, the stylesheet, the badge)' : ' (the page, the stylesheet)'}; no script`);
 }
 
-// ---- load
-console.log(`\n${CLIENTS} concurrent clients, ${SECONDS} s each, loopback:`);
+// ---- the page types: cold URLs (never asked in the load runs) and load URLs
 const rnd = (n) => Math.floor(Math.random() * n);
-const results = [];
-results.push(await load('overview /', () => '/'));
-results.push(await load('list /packages?page=N', () => `/packages?page=${1 + rnd(Math.floor(PACKAGES / 50))}`));
-results.push(await load('list filtered', (i) => `/packages?distribution=debian&suite=trixie&architecture=amd64&verdict=UNREPRODUCIBLE&page=${1 + (i % 20)}`));
-results.push(await load('list name search', (i) => `/packages?name=pkg-0${String(i % 1000).padStart(3, '0')}`));
-results.push(await load('list by cause', (i) => `/packages?cause=timestamps_in_gzip_headers&page=${1 + (i % 10)}`));
-results.push(await load('package page', () => `/packages/${1 + rnd(PACKAGES)}`));
-results.push(await load('badge', () => `/badge/debian/pkg-${String(rnd(PACKAGES / suites.length)).padStart(6, '0')}.svg`));
-results.push(await load('known causes', () => '/causes'));
+const pages = Math.floor(PACKAGES / 50);
+const names = Math.floor(PACKAGES / suites.length);
+const pageTypes = [
+  ['overview /', null, () => '/'],
+  ['list /packages?page=N', (i) => `/packages?page=${1 + Math.floor(((i + 0.5) * pages) / 20)}&sort=name`, () => `/packages?page=${1 + rnd(pages)}`],
+  ['list filtered', (i) => `/packages?distribution=debian&suite=trixie&architecture=arm64&verdict=FTBFS&page=${1 + i}`, (i) => `/packages?distribution=debian&suite=trixie&architecture=amd64&verdict=UNREPRODUCIBLE&page=${1 + (i % 20)}`],
+  ['list name search', (i) => `/packages?name=pkg-01${String(i * 37).padStart(3, '0')}&sort=name`, (i) => `/packages?name=pkg-0${String(i % 1000).padStart(3, '0')}`],
+  ['list by cause', (i) => `/packages?cause=captures_build_path&page=${1 + i}`, (i) => `/packages?cause=timestamps_in_gzip_headers&page=${1 + (i % 10)}`],
+  ['package page', (i) => `/packages/${1 + Math.floor(((i + 0.5) * PACKAGES) / 20)}`, () => `/packages/${1 + rnd(PACKAGES)}`],
+  ['badge', (i) => `/badge/debian/pkg-${String(Math.floor(((i + 0.5) * names) / 20)).padStart(6, '0')}.svg`, () => `/badge/debian/pkg-${String(rnd(names)).padStart(6, '0')}.svg`],
+  ['known causes', null, () => '/causes'],
+].filter(([label]) => ONLY === undefined || ONLY.has(label));
 
-await app.close();
+console.log('\ncold: one client, 20 URLs not asked before:');
+for (const [label, coldPath] of pageTypes) if (coldPath) await cold(label, coldPath);
+
+console.log(`\n${CLIENTS} concurrent clients, ${SECONDS} s each, loopback, server in its own process:`);
+const results = [];
+for (const [label, , loadPath] of pageTypes) results.push(await load(label, loadPath));
+
+// ---- every request a URL not asked before: what list pages cost when the page cache never answers
+const lists = pageTypes.filter(([label]) => label.startsWith('list'));
+if (lists.length > 0) {
+  console.log('\nthe same, every request a new URL (a parameter the page ignores), so the page cache never answers:');
+  for (const [label, , loadPath] of lists) results.push(await load(`${label} (new URLs)`, (i) => `${loadPath(i)}&miss=${i}`));
+}
+
+// ---- while results land: a worker reports a final result every RESULT_EVERY_MS through the API
+const landing = pageTypes.filter(([label]) => label.startsWith('list') || label.startsWith('overview'));
+if (landing.length > 0 && RESULT_EVERY_MS > 0) {
+  const admin = { authorization: 'Bearer bench-admin-token-0123456789' };
+  const added = await request('POST', '/api/v1/workers', { name: `bench-${process.pid}` }, admin);
+  if (added.status !== 200) throw new Error(`Cannot add the bench worker: ${added.status} ${added.body}`);
+  const worker = { authorization: `Bearer ${JSON.parse(added.body).token}` };
+  const registered = await request('POST', '/api/v1/worker/register', { version: 'bench', tags: { architectures: [...new Set(suites.map((s) => s[2]))], backends: ['debian'] } }, worker);
+  if (registered.status !== 200) throw new Error(`Cannot register the bench worker: ${registered.status} ${registered.body}`);
+  let landed = 0;
+  let stopped = false;
+  const land = async () => {
+    while (!stopped) {
+      const claim = await request('POST', '/api/v1/worker/claim', {}, worker);
+      if (claim.status === 200) {
+        const job = JSON.parse(claim.body);
+        const r = await request('POST', `/api/v1/worker/jobs/${job.jobId}/report`, { leaseToken: job.leaseToken, verdict: 'BIT_IDENTICAL', ignored: [], causes: [], timings: {}, artifacts: [] }, worker);
+        if (r.status !== 200) throw new Error(`Cannot report job ${job.jobId}: ${r.status} ${r.body}`);
+        landed++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RESULT_EVERY_MS));
+    }
+  };
+  console.log(`\nthe same while a worker reports a result every ${RESULT_EVERY_MS} ms:`);
+  const landingDone = land();
+  for (const [label, , loadPath] of landing) results.push(await load(`${label} (results landing)`, loadPath));
+  stopped = true;
+  await landingDone;
+  console.log(`${landed} results landed`);
+}
+
+server.send('close');
+await new Promise((resolve) => server.once('exit', resolve));
 agent.destroy();
-await store.close();
 if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 const over = results.filter((r) => r.p95 >= 100);
 console.log(over.length ? `\np95 at or over 100 ms: ${over.map((r) => r.label).join(', ')}` : '\nevery p95 under 100 ms');

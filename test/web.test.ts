@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { buildServer } from '../src/server/build-server.js';
+import { PageCache } from '../src/server/web/page-cache.js';
 import { PAGE_CSP, safeHref, visible } from '../src/server/web/security.js';
 import { openStore, type Store, type Verdict } from '../src/store/index.js';
 import { workdir } from './helpers.js';
@@ -49,7 +50,7 @@ async function setup(t: import('node:test').TestContext) {
   t.after(() => app.close());
   const get = async (url: string) => app.inject({ method: 'GET', url });
   const ids = Object.fromEntries((await store.listPackages({ distribution: 'examples' })).items.map((p) => [p.name, p.id]));
-  return { store, app, get, hostile, ids };
+  return { store, app, get, hostile, ids, dataDir: join(dir, 'data') };
 }
 
 test('every page answers with the strict CSP, nosniff and a referrer policy, and links its stylesheet only', async (t) => {
@@ -127,6 +128,53 @@ test('the package list searches, filters by distribution, verdict, known cause a
   assert.match(p3, /120 package versions, page 3 of 3/);
   assert.deepEqual(names(p3), Array.from({ length: 20 }, (_, i) => `p${100 + i}`));
   assert.match(p3, /href="\/packages\?distribution=many&amp;page=2" rel="prev"/);
+});
+
+test('a list page is rendered once and kept while the list does not change: a result, a sync or another process\'s write shows at once, and a browser holding the page gets a 304', async (t) => {
+  const { app, get, store, dataDir } = await setup(t);
+  const names = (body: string) => [...body.matchAll(/<a class="name" href="\/packages\/\d+"><bdi>([^<]*)<\/bdi>/g)].map((m) => m[1]);
+  const waiting = '/packages?distribution=examples&verdict=FTBFS';
+  const first = await get(waiting);
+  assert.deepEqual(names(first.body), ['charlie']);
+  const etag = first.headers.etag as string;
+  assert.match(etag, /^"[\w-]{12}-[0-9a-z]+"$/);
+  assert.equal(first.headers['cache-control'], 'no-cache');
+  const again = await app.inject({ method: 'GET', url: waiting, headers: { 'if-none-match': etag } });
+  assert.deepEqual([again.statusCode, again.body], [304, '']);
+  // charlie's new result lands: gone from the page at once, and the old ETag no longer matches.
+  await build(store, 'charlie', 'BIT_IDENTICAL');
+  const after = await app.inject({ method: 'GET', url: waiting, headers: { 'if-none-match': etag } });
+  assert.equal(after.statusCode, 200);
+  assert.deepEqual(names(after.body), []);
+  assert.match(after.body, /No package matches/);
+  assert.notEqual(after.headers.etag, etag);
+  // The cause filter's page follows a new result as well.
+  assert.deepEqual(names((await get('/packages?cause=captures_build_path')).body), []);
+  assert.deepEqual(names((await get('/packages?cause=timestamps_in_gzip_headers&distribution=examples')).body), ['alpha']);
+  await build(store, 'alpha', 'REPRODUCIBLE');
+  assert.deepEqual(names((await get('/packages?cause=timestamps_in_gzip_headers&distribution=examples')).body), []);
+  // Another process (another store on the same file) syncs a new package: shown at once.
+  const list = '/packages?distribution=examples';
+  assert.deepEqual(names((await get(list)).body), ['alpha', 'bravo', 'charlie', 'delta']);
+  const other = await openStore({ dataDir });
+  t.after(() => other.close());
+  await other.syncPackages({ distribution: 'examples', suite: 'main', architecture: 'x86_64', mode: 'partial', packages: [{ name: 'echo', version: '1.0', backend: 'command' }] });
+  assert.deepEqual(names((await get(list)).body), ['alpha', 'bravo', 'charlie', 'delta', 'echo']);
+});
+
+test('concurrent requests for one page share one render; a new stamp renders again; a failed render is not kept', async () => {
+  const cache = new PageCache(2);
+  let renders = 0;
+  const render = async () => `<p>page ${++renders}</p>`;
+  const [a, b] = await Promise.all([cache.get('/x', 's1', render), cache.get('/x', 's1', render)]);
+  assert.equal(renders, 1);
+  assert.equal(a, b);
+  assert.equal((await cache.get('/x', 's2', render)).html, '<p>page 2</p>');
+  await assert.rejects(cache.get('/y', 's2', async () => Promise.reject(new Error('Cannot render: test'))));
+  assert.equal((await cache.get('/y', 's2', render)).html, '<p>page 3</p>');
+  // At most two pages are kept: the least recently used one goes.
+  await cache.get('/z', 's2', render);
+  assert.equal((await cache.get('/x', 's2', render)).html, '<p>page 5</p>');
 });
 
 test('the package page says why, marks a regression, shows every version\'s history, and the overview counts and charts', async (t) => {

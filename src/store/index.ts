@@ -106,6 +106,10 @@ export class Store {
   listPackages(filter?: packages.PackageFilter, page?: packages.Page & { after?: packages.PageCursor | undefined }, sort?: packages.PackageSort): Promise<{ total: number; items: packages.PackageSummary[]; next: packages.PageCursor | null }> {
     return packages.listPackages(this.ctx, filter, page, sort);
   }
+  /** A text that changes whenever what the package list shows may have (see packages.listStamp): the key of caches of list pages. */
+  listStamp(): string {
+    return packages.listStamp(this.ctx);
+  }
   countPackages(filter?: packages.PackageFilter): Promise<number> {
     return packages.countPackages(this.ctx, filter);
   }

@@ -3,6 +3,7 @@
 // differ (generated ids) the migration asks which one it runs on. Add a migration
 // by appending to MIGRATIONS; never edit one that has shipped.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { backfillCauses } from './causes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -234,7 +235,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         if (dialect === 'postgres') await sql`alter table source_packages set (fillfactor = 50)`.execute(db);
       },
     },
-    '0006_verdict_changes': {
+    '0006_website_read_indexes': {
+      // The package list's cause filter as rows (one per version and known cause of its newest
+      // final result, written beside latest_issues: causes.ts), indexed in the list's order per
+      // cause, so a page by cause walks that index instead of matching every version's
+      // latest_issues text. The list's full filter (distribution, suite, architecture, verdict)
+      // as one index in the list's order, so its pages and count read a range of it. And the
+      // overview's daily history read from an index alone (verdict in it), not from result rows.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('source_package_causes')
+          .addColumn('source_package_id', 'bigint', (c) => c.notNull().references('source_packages.id').onDelete('cascade'))
+          .addColumn('cause', 'text', (c) => c.notNull())
+          .addColumn('package_name', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('source_package_causes_pk', ['source_package_id', 'cause'])
+          .execute();
+        await db.schema.createIndex('source_package_causes_list').on('source_package_causes').columns(['cause', 'package_name', 'source_package_id']).execute();
+        await backfillCauses(db);
+        await sql`create index source_packages_in_dsav on source_packages (distribution, suite, architecture, latest_verdict, name, id) where left_archive_at is null`.execute(db);
+        await db.schema.createIndex('results_final_created_verdict').on('results').columns(['final', 'created_at', 'source_package_id', 'verdict']).execute();
+        await db.schema.dropIndex('results_final_created').execute(); // its prefix: the new one serves its reads
+      },
+    },
+    '0007_verdict_changes': {
       // Regressions and fixes, recorded when the final result that makes them is
       // written: the feeds and the mail read them by index over the whole history
       // (they were looked for among the newest results only). Those already in the
@@ -268,7 +291,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-// The verdict classes of 0006, as they were when it was written (a migration never changes).
+// The verdict classes of 0007, as they were when it was written (a migration never changes).
 const GOOD_SQL = sql.raw(`('BIT_IDENTICAL', 'IDENTICAL_EXCEPT_SIGNATURE', 'REPRODUCIBLE')`);
 const BAD_SQL = sql.raw(`('UNREPRODUCIBLE', 'FTBFS')`);
 

@@ -2,7 +2,7 @@
 // reading the package versions back. Every version ever seen keeps its row: a
 // version the archive no longer lists is marked as left (rebuilderd deletes it,
 // and with it the evidence that it once reproduced).
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { type StoreContext, chunks, parseJson } from './context.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import { type Database, VERDICTS, type Verdict } from './schema.js';
@@ -198,11 +198,20 @@ export function toPackageSummary(r: Selectable<SourceRow>): PackageSummary {
 /**
  * The package versions a filter selects. `trigrams`: on SQLite, narrow a name
  * filter of three characters or more by the trigram index first (migration
- * 0002; the LIKE still decides): right for counting, while reading a page in
- * order is quicker along the name index.
+ * 0004; the LIKE still decides): right for counting and for reading a page of a
+ * few matches, while reading a page of many in order is quicker along the name
+ * index. A known-cause filter selects from source_package_causes (as c) joined
+ * to the versions: its index is in the list's order per cause (see orderOf).
  */
 function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
-  let q = db.selectFrom('source_packages');
+  const issue = f.issue !== undefined && f.issue !== '' ? identifier('known-cause id', f.issue, 128) : undefined;
+  // The same columns either way (source_package_causes names none of source_packages' columns but id's
+  // and name's in its own words), so the conditions below read the same on both.
+  let q = (
+    issue === undefined
+      ? db.selectFrom('source_packages')
+      : db.selectFrom('source_package_causes as c').innerJoin('source_packages', 'source_packages.id', 'c.source_package_id').where('c.cause', '=', issue)
+  ) as SelectQueryBuilder<Database, 'source_packages', object>;
   if (f.distribution !== undefined) q = q.where('distribution', '=', identifier('distribution', f.distribution));
   if (f.suite !== undefined) q = q.where('suite', '=', identifier('suite', f.suite));
   if (f.architecture !== undefined) q = q.where('architecture', '=', identifier('architecture', f.architecture));
@@ -218,17 +227,17 @@ function filtered(db: Kysely<Database>, f: PackageFilter, trigrams = false) {
     else if ((VERDICTS as readonly string[]).includes(f.verdict)) q = q.where('latest_verdict', '=', f.verdict);
     else throw new InvalidInputError(`Cannot filter packages: ${JSON.stringify(f.verdict)} is not a verdict`);
   }
-  if (f.issue !== undefined && f.issue !== '') {
-    const issue = identifier('known-cause id', f.issue, 128);
-    const pattern = `%${JSON.stringify(issue).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where(sql<boolean>`latest_issues like ${pattern} escape '\\'`);
-  }
   if (f.maintainer !== undefined && f.maintainer !== '') q = q.where('maintainer', '=', text('maintainer', f.maintainer, 512));
   const archive = f.archive ?? 'in';
   if (archive === 'in') q = q.where('left_archive_at', 'is', null);
   else if (archive === 'left') q = q.where('left_archive_at', 'is not', null);
   else if (archive !== 'all') throw new InvalidInputError(`Cannot filter packages: archive must be in, left or all, not ${JSON.stringify(archive)}`);
   return q;
+}
+
+/** The columns of the list's order (name, then id) in the index a filter's pages are read along. */
+function orderOf(f: PackageFilter): { name: RawBuilder<string>; id: RawBuilder<number> } {
+  return f.issue !== undefined && f.issue !== '' ? { name: sql.ref('c.package_name'), id: sql.ref('c.source_package_id') } : { name: sql.ref('source_packages.name'), id: sql.ref('source_packages.id') };
 }
 
 export function pageOf(page: Page): { limit: number; offset: number } {
@@ -267,11 +276,59 @@ const TOTAL_TTL_MS = 2_000;
 /** On PostgreSQL only a count that took at least this long is kept: a small list is counted every time. */
 const TOTAL_SLOW_MS = 10;
 const TOTALS_KEPT = 256;
+/** A name filter matching at most this many versions reads them by the trigram index and sorts them (SQLite). */
+const FEW_NAME_MATCHES = 2_000;
 
 /** Marks the package list as changed by this store (call after the write committed): totals are counted again. */
 export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts' = 'packages'): void {
   if (what === 'packages') ctx.totals.generation++;
   else ctx.totals.verdicts++;
+}
+
+/**
+ * What the package list shows, as a text that changes whenever any of it may
+ * have: this store's syncs and results at once, and on SQLite any other
+ * connection's commit (`PRAGMA data_version`). PostgreSQL does not tell of other
+ * daemons' writes: there the text also changes every TOTAL_TTL_MS, so they show
+ * within that time. For caches of what is read from the list (rendered pages).
+ */
+export function listStamp(ctx: StoreContext): string {
+  const other = ctx.h.dataVersion ? ctx.h.dataVersion() : Math.floor(Date.now() / TOTAL_TTL_MS);
+  return `${ctx.totals.generation}:${ctx.totals.verdicts}:${other}`;
+}
+
+type KeptTotal = StoreContext['totals']['entries'] extends Map<string, infer E> ? E : never;
+
+/**
+ * A filter's kept total (see listPackages), if it still holds, and how to count
+ * and keep a new one: `remember` keeps it whatever it cost, `rememberCounted`
+ * keeps a total just counted by the rule of its dialect.
+ */
+function keptTotal(ctx: StoreContext, filter: PackageFilter) {
+  const sqlite = ctx.h.dialect === 'sqlite';
+  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
+  // A final result changes a version's verdict and known causes: their filters' totals with it.
+  const byResult = filter.verdict !== undefined || (filter.issue !== undefined && filter.issue !== '');
+  let stamp = `${ctx.totals.generation}:${byResult ? ctx.totals.verdicts : ''}`;
+  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
+  const started = Date.now();
+  let kept = ctx.totals.entries.get(key);
+  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
+  const remember = (total: number): KeptTotal => {
+    const entries = ctx.totals.entries;
+    entries.delete(key);
+    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
+    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
+    entries.set(key, entry);
+    return entry;
+  };
+  return {
+    sqlite,
+    kept,
+    remember,
+    rememberCounted: (total: number): KeptTotal | undefined => (sqlite || Date.now() - started >= TOTAL_SLOW_MS ? remember(total) : undefined),
+    count: async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
+  };
 }
 
 /**
@@ -281,8 +338,8 @@ export function packagesChanged(ctx: StoreContext, what: 'packages' | 'verdicts'
  *
  * Counting a large list costs far more than reading a page of it, so the total is
  * kept while the list cannot have changed. On SQLite that is exact: this store's
- * own writes bump a generation (a verdict filter's also on every final verdict),
- * and `PRAGMA data_version` changes when any other connection commits. There,
+ * own writes bump a generation (a verdict or cause filter's also on every final
+ * result), and `PRAGMA data_version` changes when any other connection commits. There,
  * too, the first row of every page read is kept as a bookmark, so a later offset
  * starts at the nearest bookmark before it instead of stepping over every row
  * from the start (the query runs on the event loop: it must stay short). On
@@ -295,25 +352,11 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   if (sort !== 'name') return listPackagesInOrder(ctx, filter, page, sort);
   const after = page.after;
   if (after !== undefined && (typeof after.name !== 'string' || !Number.isSafeInteger(after.id))) throw new InvalidInputError('Cannot page packages: malformed cursor');
-  const sqlite = ctx.h.dialect === 'sqlite';
   filtered(ctx.h.db, filter); // validates the filter before anything is looked up
-  const key = JSON.stringify([filter.distribution, filter.suite, filter.architecture, filter.name, filter.verdict, filter.issue, filter.maintainer, filter.archive ?? 'in']);
-  let stamp = `${ctx.totals.generation}:${filter.verdict === undefined ? '' : ctx.totals.verdicts}`;
-  if (sqlite) stamp += `:${ctx.h.dataVersion!()}`;
-  const started = Date.now();
-  let kept = ctx.totals.entries.get(key);
-  if (kept && (kept.stamp !== stamp || (!sqlite && started - kept.at >= TOTAL_TTL_MS))) kept = undefined;
-
-  const remember = (total: number): NonNullable<typeof kept> => {
-    const entries = ctx.totals.entries;
-    entries.delete(key);
-    if (entries.size >= TOTALS_KEPT) entries.delete(entries.keys().next().value!);
-    const entry = { total, stamp, at: started, marks: sqlite ? [] : null };
-    entries.set(key, entry);
-    return entry;
-  };
-  const count = async (): Promise<number> => Number((await filtered(ctx.h.db, filter, sqlite).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  // The caller already knows the total (the website counts once per filter): kept, with bookmarks, as if counted here.
+  const totals = keptTotal(ctx, filter);
+  const { sqlite, remember, count } = totals;
+  let kept = totals.kept;
+  // The caller already knows the total (it counted): kept, with bookmarks, as if counted here.
   if (!kept && page.total !== undefined) kept = remember(page.total);
   // A name substring is counted first on SQLite, by its trigrams: a name no package has costs no scan.
   if (sqlite && !kept && filter.name !== undefined && [...filter.name].length >= 3) kept = remember(await count());
@@ -335,13 +378,14 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
       (from = m), (skip = offset - m.pos), (inclusive = true);
     }
   }
-  let q = filtered(ctx.h.db, filter).selectAll();
-  if (from !== undefined) {
-    const f = from;
-    q = q.where((eb) => eb(eb.refTuple('name', 'id'), inclusive ? '>=' : '>', eb.tuple(f.name, f.id)));
-  }
+  // A name found in few versions: those read by their trigrams and sorted, instead of a walk along
+  // the name index that may cross most of it before the first match (a name late in the alphabet).
+  const fewNames = sqlite && kept !== undefined && kept.total <= FEW_NAME_MATCHES && filter.name !== undefined && [...filter.name].length >= 3;
+  let q = filtered(ctx.h.db, filter, fewNames).selectAll('source_packages');
+  const order = orderOf(filter);
+  if (from !== undefined) q = q.where(sql<boolean>`(${order.name}, ${order.id}) ${sql.raw(inclusive ? '>=' : '>')} (${from.name}, ${from.id})`);
   const past = kept !== undefined && after === undefined && offset >= kept.total;
-  const rows = past ? [] : await q.orderBy('name').orderBy('id').limit(limit).offset(skip).execute();
+  const rows = past ? [] : await q.orderBy(order.name).orderBy(order.id).limit(limit).offset(skip).execute();
 
   let total: number;
   if (kept) {
@@ -349,7 +393,7 @@ export async function listPackages(ctx: StoreContext, filter: PackageFilter = {}
   } else {
     const short = after === undefined && ((rows.length > 0 && rows.length < limit) || (offset === 0 && rows.length === 0));
     total = short ? offset + rows.length : await count(); // a short page ends the list: known without counting
-    if (sqlite || Date.now() - started >= TOTAL_SLOW_MS) kept = remember(total);
+    kept = totals.rememberCounted(total);
   }
   const first = rows[0];
   if (sqlite && kept?.marks && after === undefined && first && (at < 0 || marks[at]!.pos !== offset) && kept.marks.length < MARKS_KEPT) {
@@ -363,18 +407,25 @@ function finish(total: number, rows: Selectable<SourceRow>[], limit: number): { 
   return { total, items: rows.map(toPackageSummary), next: last ? { name: last.name, id: last.id } : null };
 }
 
-/** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks. */
+/** Other orders than by name (newest result first, by verdict, name descending): offset paging only, no bookmarks; the total kept as by name. */
 async function listPackagesInOrder(ctx: StoreContext, filter: PackageFilter, page: Page, sort: Exclude<PackageSort, 'name'>): Promise<{ total: number; items: PackageSummary[]; next: PageCursor | null }> {
   const { limit, offset } = pageOf(page);
-  const base = filtered(ctx.h.db, filter).selectAll();
+  const base = filtered(ctx.h.db, filter).selectAll('source_packages');
   const ordered =
     sort === '-name'
       ? base.orderBy('name', 'desc').orderBy('id', 'desc')
       : sort === 'recent'
         ? base.orderBy('latest_result_id', 'desc').orderBy('id', 'desc')
         : base.orderBy('latest_verdict').orderBy('name').orderBy('id');
-  const [total, rows] = await Promise.all([page.total ?? countPackages(ctx, filter), ordered.limit(limit).offset(offset).execute()]);
-  return { total, items: rows.map(toPackageSummary), next: null };
+  const totals = keptTotal(ctx, filter);
+  const total = async (): Promise<number> => {
+    if (totals.kept) return totals.kept.total;
+    const n = await totals.count();
+    totals.rememberCounted(n);
+    return n;
+  };
+  const [n, rows] = await Promise.all([page.total ?? total(), ordered.limit(limit).offset(offset).execute()]);
+  return { total: n, items: rows.map(toPackageSummary), next: null };
 }
 
 /** How many package versions match the filter. */

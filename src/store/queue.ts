@@ -13,6 +13,7 @@
 //   its own max_retries and backoff (rebuilderd #196, #233).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { writeLatestCauses } from './causes.js';
 import { type StoreContext, canonicalJson, parseJson, retryDelay } from './context.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { type BuildInputInfo, type Page, type PackageSummary, buildInputOf, enqueueJobs, packagesChanged, pageOf } from './packages.js';
@@ -551,6 +552,7 @@ async function finishJob(trx: Kysely<Database>, job: JobRow, result: Selectable<
     .execute();
   // The newest final result's known causes beside its verdict: the list's cause filter reads no results.
   await trx.updateTable('source_packages').set({ latest_verdict: result.verdict, latest_result_id: result.id, latest_issues: result.issues }).where('id', '=', job.source_package_id).execute();
+  await writeLatestCauses(trx, job.source_package_id, result.issues);
   await recordVerdictChange(trx, result);
 }
 

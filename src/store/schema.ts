@@ -55,6 +55,17 @@ export interface SourcePackageTable {
   latest_issues: string | null;
 }
 
+/**
+ * One known cause that a package version's newest final result names (its
+ * latest_issues, one row per id), with the package's name so the list's cause
+ * filter walks an index in the list's order (store/causes.ts).
+ */
+export interface SourcePackageCauseTable {
+  source_package_id: number;
+  cause: string;
+  package_name: string;
+}
+
 /** What a rebuild of a source package version needs, besides its published artifacts (binary_packages). */
 export interface BuildInputTable {
   source_package_id: number;
@@ -188,6 +199,7 @@ export interface Database {
   suites: SuiteTable;
   architectures: ArchitectureTable;
   source_packages: SourcePackageTable;
+  source_package_causes: SourcePackageCauseTable;
   build_inputs: BuildInputTable;
   binary_packages: BinaryPackageTable;
   jobs: JobTable;

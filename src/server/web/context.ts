@@ -3,13 +3,14 @@
 import type { FastifyReply } from 'fastify';
 import type { CauseSummary, OverviewResponse } from '../../api/schemas.js';
 import type { RouteDeps } from '../context.js';
-import type { Cached, CountCache } from './reads.js';
+import type { PageCache } from './page-cache.js';
+import type { Cached } from './reads.js';
 
 export interface WebDeps extends RouteDeps {
   overview: Cached<OverviewResponse>;
   causes: Cached<CauseSummary[]>;
-  /** Totals of the package list's filters. */
-  counts: CountCache;
+  /** Rendered package list pages, kept while the list does not change. */
+  pages: PageCache;
   /** The site's public base URL (feeds and mail need absolute links); default: from the request's Host. */
   publicUrl: string | undefined;
   /** Signs unsubscribe links. */

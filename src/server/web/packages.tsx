@@ -1,14 +1,16 @@
 // The package list: search by name, filters (distribution, suite, architecture,
 // verdict, known cause, maintainer, in the archive or left), an order and pages,
 // all through the store's listPackages (indexed columns, one count and one page
-// query). A plain GET form: no JavaScript. JSON: /api/v1/packages, same filters.
+// query), each rendered page kept until the list changes (page-cache.ts). A
+// plain GET form: no JavaScript. JSON: /api/v1/packages, same filters.
 import type { FC } from 'hono/jsx';
 import type { PackageSummary } from '../../api/schemas.js';
 import { detectors } from '../../explain/registry.js';
 import { PACKAGE_SORTS, type PackageFilter, type PackageSort, VERDICTS, type Verdict } from '../../store/index.js';
 import type { App } from '../context.js';
 import { packageSummary } from '../map.js';
-import { type WebDeps, sendHtml } from './context.js';
+import type { WebDeps } from './context.js';
+import { sendPage } from './page-cache.js';
 import { Layout, PackageLink, Time, VERDICT_TEXT, Verdict as VerdictTag, qs, render } from './layout.js';
 import { one, visible } from './security.js';
 
@@ -179,12 +181,14 @@ export function listRoutes(app: App, deps: WebDeps): void {
     const page = Math.min(Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1), 1_000_000);
     const sort = (PACKAGE_SORTS as readonly string[]).includes(q.sort ?? '') ? (q.sort as PackageSort) : 'name';
     const filter = filterOf(q);
-    const total = await deps.counts.get(JSON.stringify(filter), () => deps.store.countPackages(filter));
-    const [list, distributions, architectures] = await Promise.all([
-      deps.store.listPackages(filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, total }, sort),
-      deps.store.listDistributions(),
-      deps.store.listArchitectures(),
-    ]);
-    return sendHtml(reply, await render(<ListPage q={q} items={list.items.map(packageSummary)} total={list.total} page={page} distributions={distributions} architectures={architectures} />));
+    const rendered = await deps.pages.get(request.url, deps.store.listStamp(), async () => {
+      const [list, distributions, architectures] = await Promise.all([
+        deps.store.listPackages(filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, sort),
+        deps.store.listDistributions(),
+        deps.store.listArchitectures(),
+      ]);
+      return render(<ListPage q={q} items={list.items.map(packageSummary)} total={list.total} page={page} distributions={distributions} architectures={architectures} />);
+    });
+    return sendPage(request, reply, rendered);
   });
 }

@@ -18,7 +18,8 @@ import { overviewApi, overviewRoutes } from './overview.js';
 import { packageByNameRoutes, packageRoutes } from './package.js';
 import { listRoutes } from './packages.js';
 import { queueRoutes } from './queue.js';
-import { Cached, CountCache, causeRanking, overview } from './reads.js';
+import { PageCache } from './page-cache.js';
+import { Cached, causeRanking, overview } from './reads.js';
 import { reportRoutes } from './report.js';
 import { SECURITY_HEADERS } from './security.js';
 import { STYLESHEET } from './style.js';
@@ -38,7 +39,7 @@ export function webDeps(deps: RouteDeps, options: WebOptions = {}): WebDeps {
     ...deps,
     overview: new Cached(ttl, () => overview(deps.store, deps.now()), deps.now),
     causes: new Cached(ttl, () => causeRanking(deps.store), deps.now),
-    counts: new CountCache(ttl, deps.now),
+    pages: new PageCache(),
     publicUrl: options.publicUrl,
     unsubscribeSecret: options.unsubscribeSecret ?? randomBytes(32).toString('hex'),
   };

@@ -40,26 +40,6 @@ export class Cached<T> {
   }
 }
 
-/** Totals of list filters, kept for a while: counting 100 000 rows on every page turn is what a list costs most. */
-export class CountCache {
-  private readonly entries = new Map<string, { at: number; total: Promise<number> }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-    private readonly max = 1000,
-  ) {}
-  get(key: string, count: () => Promise<number>): Promise<number> {
-    const t = this.now();
-    const hit = this.entries.get(key);
-    if (hit && t - hit.at < this.ttlMs) return hit.total;
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    const total = count();
-    total.catch(() => this.entries.delete(key));
-    this.entries.set(key, { at: t, total });
-    return total;
-  }
-}
-
 type Counts = OverviewResponse['groups'][number]['verdicts'];
 const emptyCounts = (): Counts => ({ BIT_IDENTICAL: 0, IDENTICAL_EXCEPT_SIGNATURE: 0, REPRODUCIBLE: 0, UNREPRODUCIBLE: 0, FTBFS: 0, ERROR: 0, UNKNOWN: 0 });
 
@@ -80,14 +60,25 @@ async function dailyQuery(store: Store, from: number, to: number): Promise<Daily
   return rows.map((r) => ({ distribution: r.distribution, verdict: r.verdict, day: Number(r.day), n: Number(r.n) }));
 }
 
-// Days before today do not change (results are never deleted or back-dated): counted once a day per store.
+// Days before today do not change (results are never deleted or back-dated): counted once a day per store,
+// one day per query with the event loop free between them, so a million results never hold every page
+// (SQLite runs on the event loop) for the seconds the whole span takes.
 const pastDays = new WeakMap<Store, { today: number; rows: Promise<DailyRow[]> }>();
+
+async function pastDailyCounts(store: Store, since: number, today: number): Promise<DailyRow[]> {
+  const rows: DailyRow[] = [];
+  for (let day = since; day < today; day += DAY) {
+    rows.push(...(await dailyQuery(store, day, day + DAY)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return rows;
+}
 
 async function dailyCounts(store: Store, since: number, now: number): Promise<DailyRow[]> {
   const today = Math.floor(now / DAY) * DAY;
   let past = pastDays.get(store);
   if (!past || past.today !== today) {
-    past = { today, rows: dailyQuery(store, since, today) };
+    past = { today, rows: pastDailyCounts(store, since, today) };
     pastDays.set(store, past);
     past.rows.catch(() => pastDays.delete(store));
   }
@@ -147,26 +138,16 @@ export async function overview(store: Store, now: number): Promise<OverviewRespo
 
 /** Every detector with the number of in-archive package versions whose latest result names it, most found first. */
 export async function causeRanking(store: Store): Promise<CauseSummary[]> {
+  // From the cause rows kept beside latest_issues (store/causes.ts): one per version and cause.
   const rows = await dbOf(store)
-    .selectFrom('source_packages')
-    .select('latest_issues')
+    .selectFrom('source_package_causes as c')
+    .innerJoin('source_packages as s', 's.id', 'c.source_package_id')
+    .select('c.cause')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('left_archive_at', 'is', null)
-    .where('latest_issues', 'is not', null)
-    .where('latest_issues', '!=', '[]')
-    .groupBy('latest_issues')
+    .where('s.left_archive_at', 'is', null)
+    .groupBy('c.cause')
     .execute();
-  const found = new Map<string, number>();
-  for (const r of rows) {
-    let ids: unknown;
-    try {
-      ids = JSON.parse(r.latest_issues ?? '[]');
-    } catch {
-      continue;
-    }
-    if (!Array.isArray(ids)) continue;
-    for (const id of new Set(ids)) if (typeof id === 'string') found.set(id, (found.get(id) ?? 0) + Number(r.n));
-  }
+  const found = new Map(rows.map((r) => [r.cause, Number(r.n)]));
   const known = detectors.map((d) => ({ id: d.id, title: d.title, fix: d.fix, packages: found.get(d.id) ?? 0 }));
   // Ids a detector names besides its own (one per archive format, say) are listed after, as found.
   const ids = new Set(known.map((k) => k.id));
