@@ -3,8 +3,10 @@
 // getBuildrootListing, getRPMChecksums, listTagged and multiCall with values shaped
 // like koji's (field names from koji's hub: build_id, nvr, state, task_id;
 // rpm id, arch, buildroot_id, payloadhash; task method/arch/label; buildroot listing
-// entries rpm_id, external_repo_name, is_update). `faults` makes a build's getBuild
-// answer a fault that many times; `hang` makes it never answer.
+// entries rpm_id, external_repo_name, is_update); a multiCall answers a list of
+// [result] or fault structs, as koji's hub does. `faults` makes a build's getBuild
+// answer a fault that many times; `hang` makes a request with its getBuild (alone or
+// in a multiCall) never answer.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +15,12 @@ import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from '../sr
 export interface FakeKoji {
   url: string;
   server: Server;
+  /** Calls answered, per method (the calls inside a multiCall each count). */
   calls: Map<string, number>;
+  /** HTTP requests answered, per method (a multiCall is one). */
+  requests: Map<string, number>;
+  /** Milliseconds this process spent reading requests and writing answers (the hub's share of a bench). */
+  busy: { ms: number };
   faults: Map<number, number>;
   hang: Set<number>;
   tagged: Map<string, number[]>;
@@ -37,6 +44,8 @@ export async function startFakeKoji(): Promise<FakeKoji> {
   const faults = new Map<number, number>();
   const hang = new Set<number>();
   const tagged = new Map<string, number[]>();
+  const requests = new Map<string, number>();
+  const busy = { ms: 0 };
   const answer = (method: string, params: XmlRpcValue[]): XmlRpcValue => {
     calls.set(method, (calls.get(method) ?? 0) + 1);
     const kw = (params[params.length - 1] ?? {}) as Record<string, XmlRpcValue>;
@@ -79,6 +88,7 @@ export async function startFakeKoji(): Promise<FakeKoji> {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
+      const started = performance.now();
       let call;
       try {
         call = decodeCall(Buffer.concat(parts).toString('utf8'));
@@ -86,13 +96,15 @@ export async function startFakeKoji(): Promise<FakeKoji> {
         res.writeHead(400).end();
         return;
       }
-      if (call.method === 'getBuild' && hang.has(Number(call.params[0]))) return; // never answers
+      // A hanging build makes the whole request hang, as one slow call holds a real hub's multiCall.
+      const calls = call.method === 'multiCall' ? (call.params[0] as { methodName: string; params: XmlRpcValue[] }[]) : [{ methodName: call.method, params: call.params }];
+      if (calls.some((c) => c.methodName === 'getBuild' && hang.has(Number(c.params[0])))) return;
+      requests.set(call.method, (requests.get(call.method) ?? 0) + 1);
       let body: string;
       try {
         if (call.method === 'multiCall') {
-          const list = call.params[0] as { methodName: string; params: XmlRpcValue[] }[];
           body = encodeResponse(
-            list.map((c) => {
+            calls.map((c) => {
               try {
                 return [answer(c.methodName, c.params)];
               } catch (e) {
@@ -105,6 +117,7 @@ export async function startFakeKoji(): Promise<FakeKoji> {
         body = encodeFault(1000, (e as Error).message);
       }
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+      busy.ms += performance.now() - started;
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -112,6 +125,8 @@ export async function startFakeKoji(): Promise<FakeKoji> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/kojihub`,
     server,
     calls,
+    requests,
+    busy,
     faults,
     hang,
     tagged,
