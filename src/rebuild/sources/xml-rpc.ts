@@ -125,15 +125,18 @@ class Reader {
     }
   }
 
+  /** The last tag read by peek and where it starts: open() after peek() does not read it again. */
+  private peeked: Tag | null = null;
+  private peekedAt = -1;
+
   /** The tag at the cursor (after space), without moving past it; null at text or the end. */
   peek(): Tag | null {
     this.skipSpace();
     if (this.pos >= this.xml.length) return null;
     if (this.xml.charCodeAt(this.pos) !== 60) this.fail(`text ${JSON.stringify(this.xml.slice(this.pos, this.pos + 20))} where an element was expected`);
-    TAG.lastIndex = this.pos;
-    const m = TAG.exec(this.xml);
-    if (!m) this.fail(`${JSON.stringify(this.xml.slice(this.pos, this.pos + 20))}, not a tag`);
-    return { closing: m[1] === '/', name: m[2]!, empty: m[3] === '/', end: TAG.lastIndex };
+    const t = this.peekHere();
+    if (!t) this.fail(`${JSON.stringify(this.xml.slice(this.pos, this.pos + 20))}, not a tag`);
+    return t;
   }
 
   /** Consumes the start tag `name`; true when it was an empty element (<name/>). */
@@ -200,10 +203,31 @@ class Reader {
     return v;
   }
 
+  /** The tag starting at the cursor, or null. Plain tags (XML-RPC's) are scanned by hand; one with attributes goes through TAG. */
   private peekHere(): Tag | null {
-    TAG.lastIndex = this.pos;
-    const m = TAG.exec(this.xml);
-    return m ? { closing: m[1] === '/', name: m[2]!, empty: m[3] === '/', end: TAG.lastIndex } : null;
+    if (this.peekedAt === this.pos) return this.peeked;
+    const x = this.xml;
+    let i = this.pos + 1;
+    const closing = x.charCodeAt(i) === 47; /* / */
+    if (closing) i++;
+    const start = i;
+    for (let c = x.charCodeAt(i); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 58 || c === 95 || c === 45; c = x.charCodeAt(++i));
+    let t: Tag | null = null;
+    const c = x.charCodeAt(i);
+    const name = x.slice(start, i);
+    const first = x.charCodeAt(start);
+    if (i > start && !(first >= 48 && first <= 57) && first !== 46 && first !== 45) {
+      if (c === 62 /* > */) t = { closing, name, empty: false, end: i + 1 };
+      else if (c === 47 && x.charCodeAt(i + 1) === 62 && !closing) t = { closing, name, empty: true, end: i + 2 };
+    }
+    if (!t) {
+      TAG.lastIndex = this.pos;
+      const m = TAG.exec(x);
+      t = m ? { closing: m[1] === '/', name: m[2]!, empty: m[3] === '/', end: TAG.lastIndex } : null;
+    }
+    this.peeked = t;
+    this.peekedAt = this.pos;
+    return t;
   }
 
   private typed(tag: string, empty: boolean, depth: number): XmlRpcValue {
@@ -265,7 +289,9 @@ class Reader {
           }
           this.close('member');
           // defineProperty: a member named __proto__ is data, not the object's prototype.
-          if (name !== undefined && value !== undefined) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+          if (name === undefined || value === undefined) continue;
+          if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+          else out[name] = value;
         }
         this.close('struct');
         return out;
