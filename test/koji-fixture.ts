@@ -5,7 +5,7 @@
 // rpm id, arch, buildroot_id, payloadhash; task method/arch/label; buildroot listing
 // entries rpm_id, external_repo_name, is_update); a multiCall answers a list of
 // [result] or fault structs, as koji's hub does. `faults` makes a build's getBuild
-// answer a fault that many times; `hang` makes a request with its getBuild (alone or
+// answer a fault that many times, `callFaults` any call by method and first id; `hang` makes a request with its getBuild (alone or
 // in a multiCall) never answer.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -22,6 +22,10 @@ export interface FakeKoji {
   /** Milliseconds this process spent reading requests and writing answers (the hub's share of a bench). */
   busy: { ms: number };
   faults: Map<number, number>;
+  /** `method id` (the call's first number: getBuildrootListing 7, listRPMs 12) -> how many times it answers a fault. */
+  callFaults: Map<string, number>;
+  /** The getBuild ids of each request, in order: which builds were asked about together. */
+  getBuildRequests: number[][];
   hang: Set<number>;
   tagged: Map<string, number[]>;
   close(): Promise<void>;
@@ -46,9 +50,17 @@ export async function startFakeKoji(): Promise<FakeKoji> {
   const tagged = new Map<string, number[]>();
   const requests = new Map<string, number>();
   const busy = { ms: 0 };
+  const callFaults = new Map<string, number>();
+  const getBuildRequests: number[][] = [];
   const answer = (method: string, params: XmlRpcValue[]): XmlRpcValue => {
     calls.set(method, (calls.get(method) ?? 0) + 1);
     const kw = (params[params.length - 1] ?? {}) as Record<string, XmlRpcValue>;
+    const key = `${method} ${Number(typeof params[0] === 'object' && params[0] !== null ? Object.values(params[0])[0] : params[0])}`;
+    const n = callFaults.get(key) ?? 0;
+    if (n > 0) {
+      callFaults.set(key, n - 1);
+      throw Object.assign(new Error(`GenericError: ${key} failed on purpose`), { code: 1000 });
+    }
     switch (method) {
       case 'getBuild': {
         const id = Number(params[0]);
@@ -97,14 +109,16 @@ export async function startFakeKoji(): Promise<FakeKoji> {
         return;
       }
       // A hanging build makes the whole request hang, as one slow call holds a real hub's multiCall.
-      const calls = call.method === 'multiCall' ? (call.params[0] as { methodName: string; params: XmlRpcValue[] }[]) : [{ methodName: call.method, params: call.params }];
-      if (calls.some((c) => c.methodName === 'getBuild' && hang.has(Number(c.params[0])))) return;
+      const inner = call.method === 'multiCall' ? (call.params[0] as { methodName: string; params: XmlRpcValue[] }[]) : [{ methodName: call.method, params: call.params }];
+      const asked = inner.filter((c) => c.methodName === 'getBuild').map((c) => Number(c.params[0]));
+      if (asked.length) getBuildRequests.push(asked);
+      if (asked.some((id) => hang.has(id))) return;
       requests.set(call.method, (requests.get(call.method) ?? 0) + 1);
       let body: string;
       try {
         if (call.method === 'multiCall') {
           body = encodeResponse(
-            calls.map((c) => {
+            inner.map((c) => {
               try {
                 return [answer(c.methodName, c.params)];
               } catch (e) {
@@ -128,6 +142,8 @@ export async function startFakeKoji(): Promise<FakeKoji> {
     requests,
     busy,
     faults,
+    callFaults,
+    getBuildRequests,
     hang,
     tagged,
     close: () => new Promise<void>((r) => {
