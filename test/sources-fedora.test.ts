@@ -120,21 +120,26 @@ async function needRabbit(t: TestContext): Promise<boolean> {
 /** A COMPLETE build state change as koji's fedora-messaging schema has it. */
 const complete = (id: number) => ({ build_id: id, old: 0, new: 1, attribute: 'state', name: buildName(id), version: '1.0', release: `${id % 7}.fc41`, owner: 'packager', instance: 'primary', task_id: id * 10, epoch: null, request: ['git+https://src.fedoraproject.org/rpms/x.git#abc', 'f41-candidate', {}] });
 
-test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 90_000 }, async (t) => {
-  if (!(await needRabbit(t))) return;
+/** What a listener test starts from: a directory, a koji hub, a queue name and a publisher's confirm channel (the queue deleted at the end). */
+async function listenerTest(t: TestContext) {
   const amqplib = await import('amqplib');
   const dir = workdir(t);
   const hub = await startFakeKoji();
   t.after(() => hub.close());
   const queue = `reprove-test-${randomUUID()}`;
-  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.2, amqp: { url: AMQP_URL, queue, prefetch: 50 } };
   const pub = await amqplib.connect(AMQP_URL);
   t.after(async () => {
     const ch = await pub.createChannel();
     await ch.deleteQueue(queue).catch(() => undefined);
     await pub.close();
   });
-  const ch = await pub.createConfirmChannel();
+  return { dir, hub, queue, pub, ch: await pub.createConfirmChannel() };
+}
+
+test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const { dir, hub, queue, pub, ch } = await listenerTest(t);
+  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.2, amqp: { url: AMQP_URL, queue, prefetch: 50 } };
   const send = async (topic: string, body: unknown, opts: { id?: string; headers?: Record<string, unknown> | null; raw?: Buffer } = {}) => {
     const headers = opts.headers === null ? {} : { fedora_messaging_schema: topic.endsWith('tag') ? 'koji_fedoramessaging.tag.TagV1' : 'koji_fedoramessaging.build.BuildStateChangeV1', 'sent-at': new Date().toISOString(), fedora_messaging_severity: 20, ...(opts.headers ?? {}) };
     ch.publish('amq.topic', topic, opts.raw ?? Buffer.from(JSON.stringify(body)), { messageId: opts.id ?? randomUUID(), headers, contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 });
@@ -205,17 +210,7 @@ test('fedora-messaging: every build queued exactly once across duplicates, malfo
 
 test('fedora-messaging: a batch in which koji faults for one build queues the others and puts back only that one; a build that makes koji hang is found by resolving the failed batch build by build', { timeout: 90_000 }, async (t) => {
   if (!(await needRabbit(t))) return;
-  const amqplib = await import('amqplib');
-  const dir = workdir(t);
-  const hub = await startFakeKoji();
-  t.after(() => hub.close());
-  const queue = `reprove-test-${randomUUID()}`;
-  const pub = await amqplib.connect(AMQP_URL);
-  const ch = await pub.createConfirmChannel();
-  t.after(async () => {
-    await ch.deleteQueue(queue).catch(() => undefined);
-    await pub.close();
-  });
+  const { dir, hub, queue, ch } = await listenerTest(t);
   // The queue exists before the listener does: the builds wait in it and come as one burst.
   await ch.assertQueue(queue, { durable: true });
   await ch.bindQueue(queue, 'amq.topic', STATE_CHANGE_TOPIC);

@@ -8,10 +8,16 @@
 // earliest buildArch child task for the local architecture, listBuildroots,
 // getBuildrootListing), its buildroot listing stored as a blob (the fedora
 // backend's build info), and the message acknowledged only once the job is
-// committed. A duplicate (same message id, or a build already known) makes no
-// second job. A malformed message is logged with its id and dropped; a koji fault
-// or timeout puts the message back after a delay. The connection is remade with
-// backoff. sync() is the catch-up: listTagged for each tag, new builds queued.
+// committed. Builds are resolved in batches (what arrived while the last batch
+// ran): one multiCall per step for the whole batch, one transaction, then the
+// acknowledgements, so a burst of thousands costs a few requests a batch. A
+// duplicate (same message id, or a build already known) makes no second job. A
+// malformed message is logged with its id and dropped; a koji fault on one build's
+// call puts that message back after a delay while the rest of its batch goes on; a
+// request that fails as a whole (a timeout) puts its batch back, and those builds
+// are then resolved one by one, so one build that makes koji hang holds back only
+// itself. The connection is remade with backoff. sync() is the catch-up:
+// listTagged for each tag, new builds queued.
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
