@@ -30,6 +30,8 @@ import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutc
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
 const COMPLETE = 1;
+/** How long a delivery may wait for its batch to fill while another batch runs. */
+const LINGER_MS = 50;
 
 export const FedoraKojiOptions = Type.Object({
   hub: Type.String({ minLength: 1, maxLength: 2048, description: 'koji hub XML-RPC URL, e.g. https://koji.fedoraproject.org/kojihub' }),
@@ -392,12 +394,16 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
             ack(b.msg);
           }
         };
-        // A batch starts when none is running, or when enough has arrived to fill one of
-        // the prefetch window's shares: small batches started beside a running one would
-        // each pay a full round of koji requests for a few builds.
+        // A batch starts when none is running, when enough has arrived to fill one of the
+        // prefetch window's shares, or when the oldest waiting message has waited
+        // LINGER_MS: small batches started at once beside a running one would each pay a
+        // full round of koji requests for a few builds, and a batch held up by a koji that
+        // does not answer must not hold the next messages back.
         const enough = Math.max(1, Math.min(batchSize, Math.floor(prefetch / concurrency)));
-        const pump = () => {
-          while (!stopping && batches < concurrency && waiting.length && (batches === 0 || waiting.length >= enough)) {
+        let lingering: NodeJS.Timeout | null = null;
+        const pump = (lingered = false) => {
+          while (!stopping && batches < concurrency && waiting.length && (lingered || batches === 0 || waiting.length >= enough)) {
+            lingered = false;
             const batch = take();
             batches++;
             void runBatch(batch)
@@ -406,6 +412,12 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
                 batches--;
                 pump();
               });
+          }
+          if (!stopping && waiting.length && batches < concurrency && !lingering) {
+            lingering = setTimeout(() => {
+              lingering = null;
+              pump(true);
+            }, LINGER_MS).unref();
           }
         };
         const deliver = (msg: ConsumeMessage) => {
