@@ -2,13 +2,14 @@
 // the shared one is not (TLS listeners, x509 EXTERNAL login): started as root from
 // the installed RabbitMQ with an environment of its own (node name, ports, config
 // file, enabled plugins, Mnesia and log directories, HOME for its Erlang cookie,
-// all in the test's directory), so the system broker that other tests use is
+// all in a directory of its own), so the system broker that other tests use is
 // neither reconfigured nor restarted. Certificates are made with openssl at test
-// time. The node is stopped (rabbitmqctl stop, then its process group killed) when
-// the test ends.
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// time. The node is stopped (rabbitmqctl stop, then its process group killed if it
+// lingers) when the test ends, and its directory removed after that.
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -65,11 +66,13 @@ async function freePort(): Promise<number> {
 }
 
 export interface PrivateNode {
+  /** The node's own directory (removed after the node stopped): configuration, Mnesia, logs, and the test's certificates. */
+  dir: string;
   name: string;
+  /** Starts the node with `config` as its rabbitmq.conf (`{tlsPort}` replaced by its TLS port) and `plugins` enabled. */
+  start(config: string, plugins: string[]): Promise<void>;
   /** The TLS listener's port. */
   tlsPort: number;
-  /** The node's log directory. */
-  logDir: string;
   /** Milliseconds from start to the node answering await_startup. */
   bootMs: number;
   /** rabbitmqctl against this node; rejects with its output on failure. */
@@ -77,18 +80,18 @@ export interface PrivateNode {
 }
 
 /**
- * Starts a node whose rabbitmq.conf is `config` with `plugins` enabled; `{tlsPort}`
- * in the config is replaced by its TLS port. Stopped when the test ends.
+ * A private node's own directory, and the after-hook that stops the node and only
+ * then removes the directory (rabbitmqctl needs the node's HOME, its Erlang cookie,
+ * to stop it). start() starts it.
  */
-export async function startPrivateNode(t: TestContext, dir: string, config: string, plugins: string[]): Promise<PrivateNode> {
+export async function privateNode(t: TestContext): Promise<PrivateNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'reprove-rabbitmq-'));
   const [tlsPort, nodePort, distPort] = [await freePort(), await freePort(), await freePort()];
   const name = `reprove-tls-${process.pid}@localhost`;
-  for (const d of ['mnesia', 'log', 'home', 'plugins-expand']) mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, 'rabbitmq.conf'), config.replaceAll('{tlsPort}', String(tlsPort)));
-  writeFileSync(join(dir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: join(dir, 'home'), // its own Erlang cookie, shared by rabbitmqctl below
+    ERL_CRASH_DUMP_SECONDS: '0', // a CLI or node that fails writes no erl_crash.dump into the working directory
     RABBITMQ_NODENAME: name,
     RABBITMQ_NODE_PORT: String(nodePort),
     RABBITMQ_DIST_PORT: String(distPort),
@@ -100,34 +103,53 @@ export async function startPrivateNode(t: TestContext, dir: string, config: stri
   };
   const ctl = (args: string[], timeoutMs = 30_000) =>
     new Promise<string>((resolve, reject) =>
-      execFile(join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', name, ...args], { env, timeout: timeoutMs }, (e, out, err) => (e ? reject(new Error(`Cannot run rabbitmqctl ${args[0]} on ${name}: ${e.message}\n${out}${err}`)) : resolve(out))),
+      execFile(join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', name, ...args], { env, cwd: dir, timeout: timeoutMs }, (e, out, err) => (e ? reject(new Error(`Cannot run rabbitmqctl ${args[0]} on ${name}: ${e.message}\n${out}${err}`)) : resolve(out))),
     );
-  const started = Date.now();
-  // Its own process group: the node (erl, beam.smp and its helpers) is stopped as a whole.
-  const server = spawn(join(RABBITMQ_BIN, 'rabbitmq-server'), [], { env, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  server.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  server.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+  let server: ChildProcess | null = null;
+  let exited: Promise<number | null> = Promise.resolve(null);
   t.after(async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    await ctl(['stop'], 20_000).catch(() => undefined);
-    if (await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))])) return;
-    try {
-      process.kill(-server.pid!, 'SIGKILL');
-    } catch {
-      // already gone
+    if (server && server.exitCode === null && server.signalCode === null) {
+      await ctl(['stop'], 20_000).catch(() => undefined);
+      if (!(await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]))) {
+        try {
+          process.kill(-server.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     }
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
   });
-  // await_startup waits for a node that epmd knows, and fails at once before that: asked again until a deadline.
-  const deadline = started + 50_000;
-  let outcome: 'up' | Error = new Error('not up yet');
-  while (outcome !== 'up' && Date.now() < deadline) {
-    const up = ctl(['await_startup', '--timeout', String(Math.max(1, Math.round((deadline - Date.now()) / 1000)))], 55_000);
-    outcome = await Promise.race([up.then(() => 'up' as const, (e: Error) => e), exited.then((code) => new Error(`the node exited with status ${code} while starting`))]);
-    if (outcome !== 'up' && (server.exitCode !== null || server.signalCode !== null)) break;
-    if (outcome !== 'up') await new Promise((r) => setTimeout(r, 500));
-  }
-  if (outcome !== 'up') throw new Error(`Cannot start the private RabbitMQ node ${name}: ${outcome.message.slice(0, 2000)}\n${output}`);
-  return { name, tlsPort, logDir: join(dir, 'log'), bootMs: Date.now() - started, ctl: (args) => ctl(args) };
+  const node: PrivateNode = {
+    dir,
+    name,
+    tlsPort,
+    bootMs: 0,
+    ctl: (args) => ctl(args),
+    async start(config, plugins) {
+      for (const d of ['mnesia', 'log', 'home', 'plugins-expand']) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, 'rabbitmq.conf'), config.replaceAll('{tlsPort}', String(tlsPort)));
+      writeFileSync(join(dir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
+      const started = Date.now();
+      // Its own process group: the node (erl, beam.smp and its helpers) is stopped as a whole.
+      const child = spawn(join(RABBITMQ_BIN, 'rabbitmq-server'), [], { env, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      server = child;
+      let output = '';
+      child.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+      child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+      exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      // await_startup waits for a node that epmd knows, and fails at once before that: asked again until a deadline.
+      const deadline = started + 50_000;
+      let outcome: 'up' | Error = new Error('not up yet');
+      while (outcome !== 'up' && Date.now() < deadline) {
+        const up = ctl(['await_startup', '--timeout', String(Math.max(1, Math.round((deadline - Date.now()) / 1000)))], 55_000);
+        outcome = await Promise.race([up.then(() => 'up' as const, (e: Error) => e), exited.then((code) => new Error(`the node exited with status ${code} while starting`))]);
+        if (outcome !== 'up' && (child.exitCode !== null || child.signalCode !== null)) break;
+        if (outcome !== 'up') await new Promise((r) => setTimeout(r, 500));
+      }
+      if (outcome !== 'up') throw new Error(`Cannot start the private RabbitMQ node ${name}: ${outcome.message.slice(0, 2000)}\n${output}`);
+      node.bootMs = Date.now() - started;
+    },
+  };
+  return node;
 }

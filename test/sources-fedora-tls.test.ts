@@ -15,7 +15,7 @@ import { ReproveClient } from '../src/api/client.js';
 import { STATE_CHANGE_TOPIC } from '../src/rebuild/sources/fedora-koji.js';
 import { workdir } from './helpers.js';
 import { buildName, startFakeKoji } from './koji-fixture.js';
-import { makeCa, privateNodeUnavailable, startPrivateNode } from './rabbitmq-node.js';
+import { makeCa, privateNode, privateNodeUnavailable } from './rabbitmq-node.js';
 import { until } from './service-support.js';
 import { daemonWith } from './sources-support.js';
 
@@ -28,16 +28,15 @@ test('fedora-messaging over amqps with a client certificate and EXTERNAL: a buil
     t.skip(`Cannot start a private RabbitMQ node with TLS and EXTERNAL here: ${unavailable}`);
     return;
   }
-  const dir = workdir(t);
-  const trusted = makeCa(join(dir, 'pki'), 'reprove-test-ca');
+  // The node's own directory holds its state and the certificates: nothing else removes it before the node stops.
+  const node = await privateNode(t);
+  const trusted = makeCa(join(node.dir, 'pki'), 'reprove-test-ca');
   const server = trusted.issue('server', 'localhost', 'serverAuth');
   const client = trusted.issue('client', LISTENER, 'clientAuth');
   // Same common name, so only the issuer tells them apart.
-  const stranger = makeCa(join(dir, 'pki-other'), 'another-ca').issue('stranger', LISTENER, 'clientAuth');
+  const stranger = makeCa(join(node.dir, 'pki-other'), 'another-ca').issue('stranger', LISTENER, 'clientAuth');
 
-  const node = await startPrivateNode(
-    t,
-    join(dir, 'node'),
+  await node.start(
     [
       'listeners.tcp = none',
       'listeners.ssl.default = {tlsPort}',
@@ -53,6 +52,7 @@ test('fedora-messaging over amqps with a client certificate and EXTERNAL: a buil
     ['rabbitmq_auth_mechanism_ssl'],
   );
   t.diagnostic(`the private node ${node.name} booted in ${node.bootMs} ms`);
+  const dir = workdir(t);
   // The user is the certificate's common name; its password is never used (EXTERNAL only).
   await node.ctl(['add_user', LISTENER, randomUUID()]);
   await node.ctl(['set_permissions', '-p', '/', LISTENER, '.*', '.*', '.*']);
@@ -77,8 +77,8 @@ test('fedora-messaging over amqps with a client certificate and EXTERNAL: a buil
   const amqplib = await import('amqplib');
   const tls = { cert: readFileSync(client.cert), key: readFileSync(client.key), ca: [readFileSync(trusted.ca)], credentials: amqplib.credentials.external() };
   const pub = await amqplib.connect(url, tls);
-  // The node stops first when the test fails (after-hooks run in registration order), and
-  // a close then waits for an answer that never comes: bounded. The body closes it itself.
+  // The node's hook runs first (after-hooks run in registration order), and a close
+  // then waits for an answer that never comes: bounded. The body closes it itself.
   let pubOpen = true;
   t.after(() => pubOpen && Promise.race([pub.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]));
   const ch = await pub.createConfirmChannel();
