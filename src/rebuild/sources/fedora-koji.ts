@@ -30,6 +30,8 @@ import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutc
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
 const COMPLETE = 1;
+/** Buildroot listings in one multiCall answer: Fedora's run to hundreds of RPMs each, and an answer stays well under the client's 256 MiB cap. */
+const LISTINGS_PER_REQUEST = 25;
 /** How long a delivery may wait for its batch to fill while another batch runs. */
 const LINGER_MS = 50;
 
@@ -154,7 +156,7 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
       }
       return a as T;
     };
-    const multi = (calls: KojiCall[]) => koji.multiCallAll(calls, { perRequest: callsPerRequest });
+    const multi = (calls: KojiCall[], perRequest = callsPerRequest) => koji.multiCallAll(calls, { perRequest });
 
     const gotBuilds = await multi(buildIds.map((id) => ({ method: 'getBuild', params: [id] })));
     const builds: { id: number; build: KojiBuildInfo }[] = [];
@@ -211,7 +213,8 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
     });
 
     // Builds that share a buildroot (koji reuses none, but a retried task may) share its listing's call.
-    const gotListings = await multi(rooted.map((r) => ({ method: 'getBuildrootListing', params: [r.rootId] })));
+    // A listing is hundreds of RPMs (a few hundred KiB of XML): fewer of them go in one answer.
+    const gotListings = await multi(rooted.map((r) => ({ method: 'getBuildrootListing', params: [r.rootId] })), Math.min(callsPerRequest, LISTINGS_PER_REQUEST));
     await mapLimited(rooted, 16, async (r, i) => {
       const listing = answers<Record<string, XmlRpcValue>[]>(gotListings[i]!, r.id);
       if (listing === undefined) return;
