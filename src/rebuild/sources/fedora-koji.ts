@@ -30,8 +30,8 @@ import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutc
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
 const COMPLETE = 1;
-/** Buildroot listings in one multiCall answer: Fedora's run to hundreds of RPMs each, and an answer stays well under the client's 256 MiB cap. */
-const LISTINGS_PER_REQUEST = 25;
+/** Buildroot listings in one multiCall answer: Fedora's run to hundreds of RPMs (a few hundred KiB of XML) each, so an answer is tens of MiB, well under the client's 256 MiB cap. */
+const LISTINGS_PER_REQUEST = 50;
 /** How long a delivery may wait for its batch to fill while another batch runs. */
 const LINGER_MS = 50;
 
