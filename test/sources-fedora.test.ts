@@ -14,7 +14,7 @@ import { ReproveClient } from '../src/api/client.js';
 import { type FedoraKojiSource, STATE_CHANGE_TOPIC, TAG_TOPIC } from '../src/rebuild/sources/fedora-koji.js';
 import { KojiClient, KojiFault, KojiTransportError, decodeResponse, encodeResponse } from '../src/rebuild/sources/koji-client.js';
 import { workdir } from './helpers.js';
-import { buildName, startFakeKoji } from './koji-fixture.js';
+import { buildName, type FakeKoji, startFakeKoji } from './koji-fixture.js';
 import { until } from './service-support.js';
 import { daemonWith } from './sources-support.js';
 
@@ -208,26 +208,45 @@ test('fedora-messaging: every build queued exactly once across duplicates, malfo
   assert.equal(left.messageCount, 0, 'every message acknowledged');
 });
 
-test('fedora-messaging: a batch in which koji faults for one build queues the others and puts back only that one; a build that makes koji hang is found by resolving the failed batch build by build', { timeout: 90_000 }, async (t) => {
-  if (!(await needRabbit(t))) return;
+/**
+ * Builds `ids` published before the listener starts (the queue declared first, so they
+ * wait in it and come as one burst), then a daemon listening with `options`;
+ * `prepare` sets up the hub before anything is asked of it.
+ */
+async function burst(t: TestContext, ids: number[], options: Record<string, unknown>, prepare: (hub: FakeKoji) => void) {
   const { dir, hub, queue, ch } = await listenerTest(t);
-  // The queue exists before the listener does: the builds wait in it and come as one burst.
   await ch.assertQueue(queue, { durable: true });
   await ch.bindQueue(queue, 'amq.topic', STATE_CHANGE_TOPIC);
   const send = (id: number) => ch.publish('amq.topic', STATE_CHANGE_TOPIC, Buffer.from(JSON.stringify(complete(id))), { messageId: `m-${id}`, headers: { fedora_messaging_schema: 'koji_fedoramessaging.build.BuildStateChangeV1', 'sent-at': new Date().toISOString() }, deliveryMode: 2 });
-  for (let id = 201; id <= 230; id++) send(id);
+  for (const id of ids) send(id);
   await ch.waitForConfirms();
-  // Koji fails once for build 215's RPM list and once for build 220's buildroot listing
-  // (its x86_64 buildArch task is 2202, whose buildroot is 6606).
-  hub.callFaults.set('listRPMs 215', 1);
-  hub.callFaults.set('getBuildrootListing 6606', 1);
-  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.3, timeoutSeconds: 1.5, concurrency: 1, batchSize: 100, amqp: { url: AMQP_URL, queue, prefetch: 100 } };
+  prepare(hub);
+  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.3, concurrency: 1, batchSize: 100, ...options, amqp: { url: AMQP_URL, queue, prefetch: 100 } };
   const { daemon, logs } = await daemonWith(t, dir, { sources: [source] });
   const client = new ReproveClient(daemon.url, { token: daemon.adminToken });
-  const total = async () => (await client.packages({ distribution: 'fedora', limit: 1000 })).total;
-  await until('the 30 builds', 30, async () => ((await total()) === 30 ? true : undefined)).catch((e: Error) => {
-    throw new Error(`${e.message}\n${logs.join('\n')}`);
+  const queued = (n: number, what: string) =>
+    until(what, 30, async () => ((await client.packages({ distribution: 'fedora', limit: 1000 })).total === n ? true : undefined)).catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs.join('\n')}`);
+    });
+  const everyJobOnceAndAcked = async (n: number) => {
+    const jobs = (await client.queue({ limit: 1000 })).items.filter((j) => j.distribution === 'fedora');
+    assert.equal(jobs.length, n, 'one job per build');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await ch.checkQueue(queue)).messageCount, 0, 'every message acknowledged');
+  };
+  return { hub, logs, queued, everyJobOnceAndAcked };
+}
+
+test('fedora-messaging: a batch in which koji faults for one build queues the others and asks again only about that one', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const ids = Array.from({ length: 30 }, (_, i) => 201 + i);
+  // Koji fails once for build 215's RPM list and once for build 220's buildroot listing
+  // (its x86_64 buildArch task is 2202, whose buildroot is 6606).
+  const { hub, logs, queued, everyJobOnceAndAcked } = await burst(t, ids, {}, (hub) => {
+    hub.callFaults.set('listRPMs 215', 1);
+    hub.callFaults.set('getBuildrootListing 6606', 1);
   });
+  await queued(30, 'the 30 builds');
   const putBack = logs.filter((l) => l.includes('put back'));
   assert.equal(putBack.length, 2, putBack.join('\n'));
   assert.match(putBack.find((l) => l.includes('message m-215 (build 215)')) ?? '', /koji listRPMs failed: fault 1000/);
@@ -237,22 +256,18 @@ test('fedora-messaging: a batch in which koji faults for one build queues the ot
     assert.ok(hub.getBuildRequests.find((r) => r.includes(id))!.length > 1, `build ${id} was asked about with others: ${JSON.stringify(hub.getBuildRequests)}`);
     assert.equal(askedFor(id), 2, `build ${id}: asked again once`);
   }
-  for (let id = 201; id <= 230; id++) if (id !== 215 && id !== 220) assert.equal(askedFor(id), 1, `build ${id} was not asked about again`);
+  for (const id of ids) if (id !== 215 && id !== 220) assert.equal(askedFor(id), 1, `build ${id} was not asked about again`);
+  await everyJobOnceAndAcked(30);
+});
 
-  // Build 235 makes koji hang: the request holding it times out, its batch goes back,
-  // each of those builds is then resolved alone, and only 235 stays back until koji answers.
-  hub.hang.add(235);
-  for (let id = 231; id <= 240; id++) send(id);
-  await ch.waitForConfirms();
-  await until('the builds beside the hanging one', 30, async () => ((await total()) === 39 ? true : undefined)).catch((e: Error) => {
-    throw new Error(`${e.message}\n${logs.join('\n')}`);
-  });
+test('fedora-messaging: a build that makes koji hang sends its batch back, and resolving those builds one by one holds back only that one', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const ids = Array.from({ length: 10 }, (_, i) => 231 + i);
+  const { hub, logs, queued, everyJobOnceAndAcked } = await burst(t, ids, { timeoutSeconds: 1.5 }, (hub) => hub.hang.add(235));
+  await queued(9, 'the builds beside the hanging one');
   assert.ok(logs.some((l) => /messages \(builds .*235.*\) put back: Cannot call koji multiCall .* no answer within 1500 ms/.test(l)), logs.join('\n'));
   assert.ok(hub.getBuildRequests.some((r) => r.length === 1 && r[0] === 235), 'build 235 was asked about alone');
   hub.hang.delete(235);
-  await until('the build koji answers for at last', 30, async () => ((await total()) === 40 ? true : undefined));
-  const jobs = (await client.queue({ limit: 1000 })).items.filter((j) => j.distribution === 'fedora');
-  assert.equal(jobs.length, 40, 'one job per build');
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal((await ch.checkQueue(queue)).messageCount, 0, 'every message acknowledged');
+  await queued(10, 'the build koji answers for at last');
+  await everyJobOnceAndAcked(10);
 });
