@@ -7,11 +7,13 @@
 // (2) A burst of 10 000 build messages published to RabbitMQ and taken by the
 // fedora-messaging listener into a SQLite store: queued builds per second. The
 // koji lookups go to the local fake hub of the tests (test/koji-fixture.ts: five
-// XML-RPC calls per build on loopback), so the figure is the listener's and the
-// store's, not Fedora's koji.
+// eight XML-RPC calls per build on loopback, made as four multiCall requests per batch),
+// so the figure is the listener's and the store's, not Fedora's koji; the hub runs in
+// this process and its own time is printed beside the figure.
 // Peak RSS is the process's: run one store per process (--skip-sqlite, --skip-pg) for
 // each one's own figure.
 //   node bench/sources.mjs [--packages N] [--messages N] [--skip-sqlite] [--skip-pg] [--skip-amqp]
+//                          [--batch-size N] [--prefetch N]
 // Needs `npm run build` first (it loads dist/); AMQP_URL, DATABASE_URL as the tests.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, createReadStream, mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -28,7 +30,7 @@ import { fedoraKojiSource, STATE_CHANGE_TOPIC } from '../dist/src/rebuild/source
 import { openStore } from '../dist/src/store/index.js';
 import { startFakeKoji } from '../dist/test/koji-fixture.js';
 
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, messages: { type: 'string', default: '10000' }, 'skip-sqlite': { type: 'boolean' }, 'skip-pg': { type: 'boolean' }, 'skip-amqp': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, messages: { type: 'string', default: '10000' }, 'skip-sqlite': { type: 'boolean' }, 'skip-pg': { type: 'boolean' }, 'skip-amqp': { type: 'boolean' }, 'batch-size': { type: 'string' }, prefetch: { type: 'string' } } });
 const PACKAGES = Number(values.packages);
 const MESSAGES = Number(values.messages);
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -138,7 +140,9 @@ if (!values['skip-amqp']) {
   const hub = await startFakeKoji();
   const store = await openStore({ dataDir: join(dir, 'amqp') });
   const queue = `reprove-bench-${randomBytes(6).toString('hex')}`;
-  const source = fedoraKojiSource({ name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', concurrency: 64, amqp: { url: AMQP_URL, queue, prefetch: 1000 } });
+  const batchSize = values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {};
+  const prefetch = values.prefetch ? { prefetch: Number(values.prefetch) } : {};
+  const source = fedoraKojiSource({ name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', ...batchSize, amqp: { url: AMQP_URL, queue, ...prefetch } });
   const controller = new AbortController();
   let ready;
   const listening = new Promise((r) => (ready = r));
@@ -147,6 +151,7 @@ if (!values['skip-amqp']) {
   const pub = await amqplib.connect(AMQP_URL);
   const ch = await pub.createConfirmChannel();
   t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 1; i <= MESSAGES; i++) {
     const body = { build_id: i, old: 0, new: 1, attribute: 'state', name: `pkg${i}`, version: '1.0', release: `${i % 7}.fc41`, owner: 'packager', instance: 'primary', task_id: i * 10, epoch: null };
     const ok = ch.publish('amq.topic', STATE_CHANGE_TOPIC, Buffer.from(JSON.stringify(body)), { messageId: `bench-${i}`, headers: { fedora_messaging_schema: 'koji_fedoramessaging.build.BuildStateChangeV1', 'sent-at': new Date().toISOString() }, contentType: 'application/json', deliveryMode: 2 });
@@ -156,8 +161,9 @@ if (!values['skip-amqp']) {
   const published = Date.now() - t0;
   while (source.committed < MESSAGES) await new Promise((r) => setTimeout(r, 20));
   const ms = Date.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const jobs = await store.countPackages({ distribution: 'fedora' });
-  console.log(`RabbitMQ burst: ${MESSAGES} messages published (confirmed) in ${published} ms; all ${source.committed} builds committed and queued after ${ms} ms: ${Math.round((MESSAGES / ms) * 1000)} builds/s (${jobs} packages in the store; koji: the local fake hub, ${hub.calls.get('getBuild')} getBuild calls); peak RSS ${peak()}`);
+  console.log(`RabbitMQ burst: ${MESSAGES} messages published (confirmed) in ${published} ms; all ${source.committed} builds committed and queued after ${ms} ms: ${Math.round((MESSAGES / ms) * 1000)} builds/s (${jobs} packages in the store; koji: the local fake hub, ${hub.calls.get('getBuild')} getBuild calls in ${[...hub.requests.values()].reduce((a, b) => a + b, 0)} requests, ${Math.round(hub.busy.ms)} ms of its time = ${Math.round((100 * hub.busy.ms) / ms)} % of the burst); this process's CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms (${((cpu.user + cpu.system) / 1000 / MESSAGES).toFixed(2)} ms a build, publishing and the hub included); peak RSS ${peak()}`);
   controller.abort();
   await listener;
   await ch.deleteQueue(queue);

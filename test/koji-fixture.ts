@@ -3,8 +3,10 @@
 // getBuildrootListing, getRPMChecksums, listTagged and multiCall with values shaped
 // like koji's (field names from koji's hub: build_id, nvr, state, task_id;
 // rpm id, arch, buildroot_id, payloadhash; task method/arch/label; buildroot listing
-// entries rpm_id, external_repo_name, is_update). `faults` makes a build's getBuild
-// answer a fault that many times; `hang` makes it never answer.
+// entries rpm_id, external_repo_name, is_update); a multiCall answers a list of
+// [result] or fault structs, as koji's hub does. `faults` makes a build's getBuild
+// answer a fault that many times, `callFaults` any call by method and first id; `hang` makes a request with its getBuild (alone or
+// in a multiCall) never answer.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +15,17 @@ import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from '../sr
 export interface FakeKoji {
   url: string;
   server: Server;
+  /** Calls answered, per method (the calls inside a multiCall each count). */
   calls: Map<string, number>;
+  /** HTTP requests answered, per method (a multiCall is one). */
+  requests: Map<string, number>;
+  /** Milliseconds this process spent reading requests and writing answers (the hub's share of a bench). */
+  busy: { ms: number };
   faults: Map<number, number>;
+  /** `method id` (the call's first number: getBuildrootListing 7, listRPMs 12) -> how many times it answers a fault. */
+  callFaults: Map<string, number>;
+  /** The getBuild ids of each request, in order: which builds were asked about together. */
+  getBuildRequests: number[][];
   hang: Set<number>;
   tagged: Map<string, number[]>;
   close(): Promise<void>;
@@ -37,9 +48,19 @@ export async function startFakeKoji(): Promise<FakeKoji> {
   const faults = new Map<number, number>();
   const hang = new Set<number>();
   const tagged = new Map<string, number[]>();
+  const requests = new Map<string, number>();
+  const busy = { ms: 0 };
+  const callFaults = new Map<string, number>();
+  const getBuildRequests: number[][] = [];
   const answer = (method: string, params: XmlRpcValue[]): XmlRpcValue => {
     calls.set(method, (calls.get(method) ?? 0) + 1);
     const kw = (params[params.length - 1] ?? {}) as Record<string, XmlRpcValue>;
+    const key = `${method} ${Number(typeof params[0] === 'object' && params[0] !== null ? Object.values(params[0])[0] : params[0])}`;
+    const n = callFaults.get(key) ?? 0;
+    if (n > 0) {
+      callFaults.set(key, n - 1);
+      throw Object.assign(new Error(`GenericError: ${key} failed on purpose`), { code: 1000 });
+    }
     switch (method) {
       case 'getBuild': {
         const id = Number(params[0]);
@@ -79,6 +100,7 @@ export async function startFakeKoji(): Promise<FakeKoji> {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
+      const started = performance.now();
       let call;
       try {
         call = decodeCall(Buffer.concat(parts).toString('utf8'));
@@ -86,13 +108,17 @@ export async function startFakeKoji(): Promise<FakeKoji> {
         res.writeHead(400).end();
         return;
       }
-      if (call.method === 'getBuild' && hang.has(Number(call.params[0]))) return; // never answers
+      // A hanging build makes the whole request hang, as one slow call holds a real hub's multiCall.
+      const inner = call.method === 'multiCall' ? (call.params[0] as { methodName: string; params: XmlRpcValue[] }[]) : [{ methodName: call.method, params: call.params }];
+      const asked = inner.filter((c) => c.methodName === 'getBuild').map((c) => Number(c.params[0]));
+      if (asked.length) getBuildRequests.push(asked);
+      if (asked.some((id) => hang.has(id))) return;
+      requests.set(call.method, (requests.get(call.method) ?? 0) + 1);
       let body: string;
       try {
         if (call.method === 'multiCall') {
-          const list = call.params[0] as { methodName: string; params: XmlRpcValue[] }[];
           body = encodeResponse(
-            list.map((c) => {
+            inner.map((c) => {
               try {
                 return [answer(c.methodName, c.params)];
               } catch (e) {
@@ -105,6 +131,7 @@ export async function startFakeKoji(): Promise<FakeKoji> {
         body = encodeFault(1000, (e as Error).message);
       }
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+      busy.ms += performance.now() - started;
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -112,7 +139,11 @@ export async function startFakeKoji(): Promise<FakeKoji> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/kojihub`,
     server,
     calls,
+    requests,
+    busy,
     faults,
+    callFaults,
+    getBuildRequests,
     hang,
     tagged,
     close: () => new Promise<void>((r) => {

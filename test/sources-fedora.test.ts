@@ -9,12 +9,12 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { ReproveClient } from '../src/api/client.js';
 import { type FedoraKojiSource, STATE_CHANGE_TOPIC, TAG_TOPIC } from '../src/rebuild/sources/fedora-koji.js';
 import { KojiClient, KojiFault, KojiTransportError, decodeResponse, encodeResponse } from '../src/rebuild/sources/koji-client.js';
 import { workdir } from './helpers.js';
-import { buildName, startFakeKoji } from './koji-fixture.js';
+import { buildName, type FakeKoji, startFakeKoji } from './koji-fixture.js';
 import { until } from './service-support.js';
 import { daemonWith } from './sources-support.js';
 
@@ -53,6 +53,16 @@ test('the XML-RPC codec: i8 is a bigint, nil is null, strings are kept exactly, 
   assert.equal(decodeResponse('<?xml version="1.0"?><methodResponse><params><param><value>plain &amp; text</value></param></params></methodResponse>', 'x'), 'plain & text');
   assert.throws(() => decodeResponse('<methodResponse><params><param><value><i8>12x</i8></value></param></params></methodResponse>', 'x'), KojiTransportError);
   assert.throws(() => decodeResponse('not xml <<<', 'x'), KojiTransportError);
+  // What Python's xmlrpc and other servers may write around the values: space, comments, CDATA, character references, attributes.
+  const answer = (inner: string) => `<?xml version="1.0"?>\n<!-- hub -->\n<methodResponse>\n <params>\n  <param>\n   ${inner}\n  </param>\n </params>\n</methodResponse>\n`;
+  assert.deepEqual(decodeResponse(answer('<value> <struct>\n <member> <name>a&lt;b</name> <value><int> 5 </int></value> </member>\n <member><name>c</name><value><![CDATA[x<y]]>&#65;&#x42;</value></member> </struct> </value>'), 'x'), { 'a<b': 5, c: 'x<yAB' });
+  assert.deepEqual(decodeResponse(answer('<value lang="en"><array><data/></array></value>'), 'x'), []);
+  const proto = decodeResponse(answer('<value><struct><member><name>__proto__</name><value>data</value></member></struct></value>'), 'x') as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.equal(proto['__proto__'], 'data');
+  for (const refused of ['<!DOCTYPE r [<!ENTITY e "boom">]>' + answer('<value>&e;</value>'), answer('<value>a & b</value>'), answer('<value><float>1</float></value>'), answer('<value>x<int>1</int></value>'), answer('<value><int>1</int>'), answer('<value>1</value>') + '<more/>']) {
+    assert.throws(() => decodeResponse(refused, 'x'), KojiTransportError, refused);
+  }
 
   const hub = await startFakeKoji();
   t.after(() => hub.close());
@@ -99,30 +109,41 @@ test('the catch-up lists the tags in koji and queues each new build once, with i
   assert.deepEqual(listing.buildroot.map((r) => r.name), ['bash', 'gcc']);
 });
 
-test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 90_000 }, async (t) => {
-  if (!(await reachable(AMQP_URL))) {
-    if (process.env['CI']) assert.fail(`RabbitMQ is not reachable at ${AMQP_URL} in CI`);
-    t.skip(`RabbitMQ is not reachable at ${AMQP_URL} (set AMQP_URL; .ci/run does)`);
-    return;
-  }
+/** False (the test skipped, or failed in CI) when RabbitMQ is not reachable. */
+async function needRabbit(t: TestContext): Promise<boolean> {
+  if (await reachable(AMQP_URL)) return true;
+  if (process.env['CI']) assert.fail(`RabbitMQ is not reachable at ${AMQP_URL} in CI`);
+  t.skip(`RabbitMQ is not reachable at ${AMQP_URL} (set AMQP_URL; .ci/run does)`);
+  return false;
+}
+
+/** A COMPLETE build state change as koji's fedora-messaging schema has it. */
+const complete = (id: number) => ({ build_id: id, old: 0, new: 1, attribute: 'state', name: buildName(id), version: '1.0', release: `${id % 7}.fc41`, owner: 'packager', instance: 'primary', task_id: id * 10, epoch: null, request: ['git+https://src.fedoraproject.org/rpms/x.git#abc', 'f41-candidate', {}] });
+
+/** What a listener test starts from: a directory, a koji hub, a queue name and a publisher's confirm channel (the queue deleted at the end). */
+async function listenerTest(t: TestContext) {
   const amqplib = await import('amqplib');
   const dir = workdir(t);
   const hub = await startFakeKoji();
   t.after(() => hub.close());
   const queue = `reprove-test-${randomUUID()}`;
-  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.2, amqp: { url: AMQP_URL, queue, prefetch: 50 } };
   const pub = await amqplib.connect(AMQP_URL);
   t.after(async () => {
     const ch = await pub.createChannel();
     await ch.deleteQueue(queue).catch(() => undefined);
     await pub.close();
   });
-  const ch = await pub.createConfirmChannel();
+  return { dir, hub, queue, pub, ch: await pub.createConfirmChannel() };
+}
+
+test('fedora-messaging: every build queued exactly once across duplicates, malformed messages, a dropped connection and a daemon restart', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const { dir, hub, queue, pub, ch } = await listenerTest(t);
+  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.2, amqp: { url: AMQP_URL, queue, prefetch: 50 } };
   const send = async (topic: string, body: unknown, opts: { id?: string; headers?: Record<string, unknown> | null; raw?: Buffer } = {}) => {
     const headers = opts.headers === null ? {} : { fedora_messaging_schema: topic.endsWith('tag') ? 'koji_fedoramessaging.tag.TagV1' : 'koji_fedoramessaging.build.BuildStateChangeV1', 'sent-at': new Date().toISOString(), fedora_messaging_severity: 20, ...(opts.headers ?? {}) };
     ch.publish('amq.topic', topic, opts.raw ?? Buffer.from(JSON.stringify(body)), { messageId: opts.id ?? randomUUID(), headers, contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 });
   };
-  const complete = (id: number) => ({ build_id: id, old: 0, new: 1, attribute: 'state', name: buildName(id), version: '1.0', release: `${id % 7}.fc41`, owner: 'packager', instance: 'primary', task_id: id * 10, epoch: null, request: ['git+https://src.fedoraproject.org/rpms/x.git#abc', 'f41-candidate', {}] });
 
   let { daemon, logs } = await daemonWith(t, join(dir, 'a'), { sources: [source] });
   const client = () => new ReproveClient(daemon.url, { token: daemon.adminToken });
@@ -185,4 +206,68 @@ test('fedora-messaging: every build queued exactly once across duplicates, malfo
   assert.ok([...perName.values()].every((n) => n === 1), JSON.stringify([...perName].filter(([, n]) => n !== 1)));
   const left = await (await pub.createChannel()).checkQueue(queue);
   assert.equal(left.messageCount, 0, 'every message acknowledged');
+});
+
+/**
+ * Builds `ids` published before the listener starts (the queue declared first, so they
+ * wait in it and come as one burst), then a daemon listening with `options`;
+ * `prepare` sets up the hub before anything is asked of it.
+ */
+async function burst(t: TestContext, ids: number[], options: Record<string, unknown>, prepare: (hub: FakeKoji) => void) {
+  const { dir, hub, queue, ch } = await listenerTest(t);
+  await ch.assertQueue(queue, { durable: true });
+  await ch.bindQueue(queue, 'amq.topic', STATE_CHANGE_TOPIC);
+  const send = (id: number) => ch.publish('amq.topic', STATE_CHANGE_TOPIC, Buffer.from(JSON.stringify(complete(id))), { messageId: `m-${id}`, headers: { fedora_messaging_schema: 'koji_fedoramessaging.build.BuildStateChangeV1', 'sent-at': new Date().toISOString() }, deliveryMode: 2 });
+  for (const id of ids) send(id);
+  await ch.waitForConfirms();
+  prepare(hub);
+  const source = { name: 'fedora', kind: 'fedora-koji', distribution: 'fedora', suite: 'rawhide', architecture: 'x86_64', hub: hub.url, mockConfig: 'fedora-rawhide-x86_64', retryDelaySeconds: 0.3, concurrency: 1, batchSize: 100, ...options, amqp: { url: AMQP_URL, queue, prefetch: 100 } };
+  const { daemon, logs } = await daemonWith(t, dir, { sources: [source] });
+  const client = new ReproveClient(daemon.url, { token: daemon.adminToken });
+  const queued = (n: number, what: string) =>
+    until(what, 30, async () => ((await client.packages({ distribution: 'fedora', limit: 1000 })).total === n ? true : undefined)).catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs.join('\n')}`);
+    });
+  const everyJobOnceAndAcked = async (n: number) => {
+    const jobs = (await client.queue({ limit: 1000 })).items.filter((j) => j.distribution === 'fedora');
+    assert.equal(jobs.length, n, 'one job per build');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await ch.checkQueue(queue)).messageCount, 0, 'every message acknowledged');
+  };
+  return { hub, logs, queued, everyJobOnceAndAcked };
+}
+
+test('fedora-messaging: a batch in which koji faults for one build queues the others and asks again only about that one', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const ids = Array.from({ length: 30 }, (_, i) => 201 + i);
+  // Koji fails once for build 215's RPM list and once for build 220's buildroot listing
+  // (its x86_64 buildArch task is 2202, whose buildroot is 6606).
+  const { hub, logs, queued, everyJobOnceAndAcked } = await burst(t, ids, {}, (hub) => {
+    hub.callFaults.set('listRPMs 215', 1);
+    hub.callFaults.set('getBuildrootListing 6606', 1);
+  });
+  await queued(30, 'the 30 builds');
+  const putBack = logs.filter((l) => l.includes('put back'));
+  assert.equal(putBack.length, 2, putBack.join('\n'));
+  assert.match(putBack.find((l) => l.includes('message m-215 (build 215)')) ?? '', /koji listRPMs failed: fault 1000/);
+  assert.match(putBack.find((l) => l.includes('message m-220 (build 220)')) ?? '', /koji getBuildrootListing failed: fault 1000/);
+  const askedFor = (id: number) => hub.getBuildRequests.filter((r) => r.includes(id)).length;
+  for (const id of [215, 220]) {
+    assert.ok(hub.getBuildRequests.find((r) => r.includes(id))!.length > 1, `build ${id} was asked about with others: ${JSON.stringify(hub.getBuildRequests)}`);
+    assert.equal(askedFor(id), 2, `build ${id}: asked again once`);
+  }
+  for (const id of ids) if (id !== 215 && id !== 220) assert.equal(askedFor(id), 1, `build ${id} was not asked about again`);
+  await everyJobOnceAndAcked(30);
+});
+
+test('fedora-messaging: a build that makes koji hang sends its batch back, and resolving those builds one by one holds back only that one', { timeout: 90_000 }, async (t) => {
+  if (!(await needRabbit(t))) return;
+  const ids = Array.from({ length: 10 }, (_, i) => 231 + i);
+  const { hub, logs, queued, everyJobOnceAndAcked } = await burst(t, ids, { timeoutSeconds: 1.5 }, (hub) => hub.hang.add(235));
+  await queued(9, 'the builds beside the hanging one');
+  assert.ok(logs.some((l) => /messages \(builds .*235.*\) put back: Cannot call koji multiCall .* no answer within 1500 ms/.test(l)), logs.join('\n'));
+  assert.ok(hub.getBuildRequests.some((r) => r.length === 1 && r[0] === 235), 'build 235 was asked about alone');
+  hub.hang.delete(235);
+  await queued(10, 'the build koji answers for at last');
+  await everyJobOnceAndAcked(10);
 });

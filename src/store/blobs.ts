@@ -4,7 +4,7 @@
 // a temporary file in the same directory tree, is checked against the expected
 // hash and the size cap, and only then renamed into place: a refused or broken
 // upload leaves nothing behind, and readers never see half a blob.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +14,17 @@ import { DigestMeter, OverCapError } from '../compare/digest-meter.js';
 import { InvalidInputError, NotFoundError, TooLargeError } from './errors.js';
 import { LogCap, type LogCapOptions } from './log-cap.js';
 import { sha256Hex } from './validate.js';
-import { zstdCompressor, zstdDecompressor } from './zstd.js';
+import { zstdCompressBuffer, zstdCompressor, zstdDecompressor } from './zstd.js';
+
+/**
+ * Uploads already in memory up to this size are hashed and compressed in one call
+ * each and written in one write: a stream pipeline (and a compression context) per
+ * blob cost a burst of build notifications milliseconds per build-info listing.
+ */
+const SMALL_BLOB_BYTES = 1 << 20;
+
+const overCap = (cap: number) => new TooLargeError(`Cannot store blob: upload is over its cap of ${cap} bytes`);
+const notExpected = (actual: string, expected: string) => new InvalidInputError(`Cannot store blob: its SHA-256 is ${actual}, not the expected ${expected}`);
 
 export interface PutOptions {
   /** The SHA-256 the uploader claims; a mismatch refuses the upload. */
@@ -95,11 +105,52 @@ export class BlobStore {
     return this.putStream([typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)], options);
   }
 
+  /** Subdirectories (ab/) known to exist: one mkdir each per process, not one per blob. */
+  private readonly made = new Set<string>();
+
+  /** A small upload held in memory: hashed, checked and compressed in one call each, written, synced, renamed into place. */
+  private async putSmall(data: Buffer, options: PutOptions): Promise<StoredBlob> {
+    const cap = options.maxBytes ?? this.maxBytes;
+    if (data.length > cap) throw overCap(cap);
+    const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected blob hash', options.expectedSha256);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (expected !== undefined && sha256 !== expected) throw notExpected(sha256, expected);
+    if (await this.has(sha256)) return { sha256, size: data.length, created: false };
+    const compressed = zstdCompressBuffer(data);
+    const sub = join(this.dir, sha256.slice(0, 2));
+    if (!this.made.has(sub)) {
+      await mkdir(sub, { recursive: true });
+      this.made.add(sub);
+    }
+    const temp = join(this.dir, `.upload-${process.pid}-${randomBytes(8).toString('hex')}`);
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(compressed);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.pathOf(sha256));
+    } catch (err) {
+      await rm(temp, { force: true });
+      this.made.delete(sub);
+      throw err;
+    }
+    return { sha256, size: data.length, created: true };
+  }
+
   /**
    * Stores a stream. Refuses (typed error, nothing kept) when it is longer than the
    * cap or when its SHA-256 is not `expectedSha256`.
    */
   async putStream(source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions = {}): Promise<StoredBlob> {
+    if (Array.isArray(source)) {
+      const parts = source as Uint8Array[];
+      let bytes = 0;
+      for (const p of parts) bytes += p.length;
+      if (bytes <= SMALL_BLOB_BYTES) return this.putSmall(Buffer.concat(parts), options);
+    }
     const expected = options.expectedSha256 === undefined ? undefined : sha256Hex('expected blob hash', options.expectedSha256);
     const meter = new DigestMeter('blob upload', options.maxBytes ?? this.maxBytes);
     const stored = await this.storeThrough(source, [meter], () => meter.sha256(), expected);
@@ -134,7 +185,7 @@ export class BlobStore {
       await pipeline([input, ...stages, zstdCompressor(), createWriteStream(temp, { flags: 'wx' })]);
       const actual = checkedHash();
       if (expected !== undefined && actual !== expected) {
-        throw new InvalidInputError(`Cannot store blob: its SHA-256 is ${actual}, not the expected ${expected}`);
+        throw notExpected(actual, expected);
       }
       const sha256 = storedHash === undefined ? actual : storedHash();
       const target = this.pathOf(sha256);

@@ -6,12 +6,14 @@ import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 
 interface NodeZstd {
+  zstdCompressSync?: (data: Uint8Array, options?: { params?: Record<number, number> }) => Buffer;
   createZstdCompress?: (options?: { params?: Record<number, number> }) => Transform;
   createZstdDecompress?: () => Transform;
 }
 interface ZstdNapi {
   CompressStream: new (parameters?: { compressionLevel?: number }) => Transform;
   DecompressStream: new () => Transform;
+  compress(data: Uint8Array, parameters?: { compressionLevel?: number }): Buffer;
 }
 
 const nodeZstd = zlib as unknown as NodeZstd & { constants: Record<string, number> };
@@ -42,4 +44,14 @@ export function zstdCompressor(): Transform {
 export function zstdDecompressor(): Transform {
   if (zstdImplementation === 'node:zlib') return nodeZstd.createZstdDecompress!();
   return new (binding().DecompressStream)();
+}
+
+/** A small buffer compressed in one call: no stream, and zstd-napi reuses one compression context. */
+export function zstdCompressBuffer(data: Uint8Array): Buffer {
+  const sync = nodeZstd.zstdCompressSync;
+  if (zstdImplementation === 'node:zlib' && sync) {
+    const levelParam = nodeZstd.constants['ZSTD_c_compressionLevel'];
+    return sync(data, levelParam === undefined ? {} : { params: { [levelParam]: LEVEL } });
+  }
+  return binding().compress(data, { compressionLevel: LEVEL });
 }

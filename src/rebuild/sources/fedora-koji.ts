@@ -8,21 +8,32 @@
 // earliest buildArch child task for the local architecture, listBuildroots,
 // getBuildrootListing), its buildroot listing stored as a blob (the fedora
 // backend's build info), and the message acknowledged only once the job is
-// committed. A duplicate (same message id, or a build already known) makes no
-// second job. A malformed message is logged with its id and dropped; a koji fault
-// or timeout puts the message back after a delay. The connection is remade with
-// backoff. sync() is the catch-up: listTagged for each tag, new builds queued.
+// committed. Builds are resolved in batches (what arrived while the last batch
+// ran): one multiCall per step for the whole batch, one transaction, then the
+// acknowledgements, so a burst of thousands costs a few requests a batch. A
+// duplicate (same message id, or a build already known) makes no second job. A
+// malformed message is logged with its id and dropped; a koji fault on one build's
+// call puts that message back after a delay while the rest of its batch goes on; a
+// request that fails as a whole (a timeout) puts its batch back, and those builds
+// are then resolved one by one, so one build that makes koji hang holds back only
+// itself. The connection is remade with backoff. sync() is the catch-up:
+// listTagged for each tag, new builds queued.
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import type { SyncPackage } from '../../api/schemas.js';
 import { DEFAULT_KOJI_PACKAGE_URL } from '../buildinfo/koji.js';
-import { KojiClient, KojiFault, type KojiBuildInfo, type KojiRpmInfo, type KojiTask } from './koji-client.js';
+import { mapLimited } from '../../compare/semaphore.js';
+import { KojiClient, KojiFault, kwargs, type KojiBuildInfo, type KojiCall, type KojiRpmInfo, type KojiTask, type XmlRpcValue } from './koji-client.js';
 import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, sourceOptions, nameFilter, packageInput } from './source.js';
 
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
 const COMPLETE = 1;
+/** Buildroot listings in one multiCall answer: Fedora's run to hundreds of RPMs (a few hundred KiB of XML) each, so an answer is tens of MiB, well under the client's 256 MiB cap. */
+const LISTINGS_PER_REQUEST = 50;
+/** How long a delivery may wait for its batch to fill while another batch runs. */
+const LINGER_MS = 50;
 
 export const FedoraKojiOptions = Type.Object({
   hub: Type.String({ minLength: 1, maxLength: 2048, description: 'koji hub XML-RPC URL, e.g. https://koji.fedoraproject.org/kojihub' }),
@@ -51,8 +62,12 @@ export const FedoraKojiOptions = Type.Object({
     }),
   ),
   timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  /** Resolutions running at once (default 16). */
+  /** Batches of builds resolving at once (default 4). */
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  /** Builds resolved together, through one multiCall per step (default 500). */
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** Calls in one multiCall request; more go in several (default 1000). */
+  callsPerRequest: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
   /** Seconds before a message whose resolution failed is put back (default 5). */
   retryDelaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
 });
@@ -100,6 +115,9 @@ export function decodeMessage(msg: Pick<ConsumeMessage, 'content' | 'fields' | '
   return { ignore: `topic ${topic}` };
 }
 
+/** What became of one build: a package to queue, nothing for this architecture or filter, skipped for good (why), or to be tried again (a koji fault or timeout). */
+export type Resolution = { kind: 'queue'; pkg: SyncPackage } | { kind: 'nothing' } | { kind: 'skip'; why: string } | { kind: 'retry'; error: Error };
+
 export interface FedoraKojiSource extends Source {
   /** Tests: drops the broker connection as a network failure would (silently: the socket closed without an error, which amqplib does not notice by itself). */
   dropConnection(silently?: boolean): void;
@@ -113,49 +131,117 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
   const passes = nameFilter(o.include, o.exclude);
   const koji = new KojiClient(o.hub, { timeoutMs: (o.timeoutSeconds ?? 60) * 1000 });
   const packageUrl = o.packageUrl ?? DEFAULT_KOJI_PACKAGE_URL;
+  const concurrency = o.concurrency ?? 4;
+  const batchSize = o.batchSize ?? 500;
+  const callsPerRequest = o.callsPerRequest ?? 1000;
+  const retryDelayMs = (o.retryDelaySeconds ?? 5) * 1000;
   let connection: ChannelModel | null = null;
   let committed = 0;
 
-  /** A koji build as the fedora backend's package record, or null when it has nothing for this architecture. */
-  async function resolve(ctx: SourceContext, buildId: number): Promise<SyncPackage | null | string> {
-    const build = await koji.getBuild(buildId);
-    if (!build) return `koji has no build ${buildId}`;
-    if (build.state !== COMPLETE) return `build ${build.nvr} is in state ${build.state}, not COMPLETE`;
-    if (!passes(build.name)) return null;
-    const rpms = await koji.listRPMs(Number(build.build_id ?? build.id));
-    const mine = rpms.filter((r) => r.arch === architecture || r.arch === 'noarch');
-    const srpm = rpms.find((r) => r.arch === 'src');
-    if (mine.length === 0 || !srpm) return null;
-    if (build.task_id === null || build.task_id === undefined) return `build ${build.nvr} has no task (imported), so no buildroot`;
-    const children = (await koji.getTaskChildren(build.task_id)).filter((t: KojiTask) => t.method === 'buildArch');
-    const ours = children.filter((t) => t.arch === architecture || t.label === architecture);
-    const task = (ours.length ? ours : children).sort((a, b) => (a.create_ts ?? a.id) - (b.create_ts ?? b.id) || a.id - b.id)[0];
-    if (!task) return `build ${build.nvr} has no buildArch task`;
-    const roots = await koji.listBuildroots(task.id);
-    const root = roots.find((r) => r.arch === architecture) ?? roots[0];
-    if (!root) return `task ${task.id} of ${build.nvr} has no buildroot`;
-    const listing = await koji.getBuildrootListing(root.id);
-    const sums = new Map<number, string>();
-    for (const r of [srpm, ...mine]) {
-      const c = await koji.getRPMChecksums(r.id);
-      const sha = Object.values(c ?? {}).map((x) => x?.['sha256']).find((s) => typeof s === 'string' && /^[0-9a-f]{64}$/.test(s));
-      if (!sha) return `koji has no SHA-256 of ${r.name}-${r.version}-${r.release}.${r.arch}.rpm`;
-      sums.set(r.id, sha);
-    }
-    const url = (r: KojiRpmInfo) => fill(packageUrl, { build_name: build.name, build_version: build.version, build_release: build.release, name: r.name, version: r.version, release: r.release, arch: r.arch });
-    const wrapper = {
-      build: { name: build.name, version: build.version, release: build.release, epoch: build.epoch, arch: architecture },
-      buildroot: listing.map((e) => JSON.parse(JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as unknown),
+  /**
+   * Koji builds as the fedora backend's package records, many at once: each step is
+   * one multiCall round for the whole batch (getBuild; listRPMs and
+   * getTaskChildren; listBuildroots and getRPMChecksums; getBuildrootListing, one
+   * per buildroot), so a burst costs a few requests, not eight per build. A fault
+   * on one build's call settles that build alone (`retry`); a request that fails as
+   * a whole rejects, for the caller to put the batch back.
+   */
+  async function resolveBuilds(ctx: SourceContext, buildIds: readonly number[]): Promise<Map<number, Resolution>> {
+    const out = new Map<number, Resolution>();
+    const settle = (id: number, r: Resolution) => out.set(id, r);
+    const answers = <T>(a: XmlRpcValue | KojiFault, id: number): T | undefined => {
+      if (a instanceof KojiFault) {
+        settle(id, { kind: 'retry', error: a });
+        return undefined;
+      }
+      return a as T;
     };
-    const blob = await ctx.store.putBlob([Buffer.from(JSON.stringify(wrapper))]);
-    return {
-      name: build.name,
-      version: evr(build),
-      backend: 'fedora',
-      recipe: { srpm: { url: url(srpm), sha256: sums.get(srpm.id)! }, config: o.mockConfig },
-      buildinfo: { url: `blob:${blob.sha256}`, sha256: blob.sha256 },
-      artifacts: mine.map((r) => ({ name: `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`, url: url(r), sha256: sums.get(r.id)!, size: Number(r.size) })),
-    };
+    const multi = (calls: KojiCall[], perRequest = callsPerRequest) => koji.multiCallAll(calls, { perRequest });
+
+    const gotBuilds = await multi(buildIds.map((id) => ({ method: 'getBuild', params: [id] })));
+    const builds: { id: number; build: KojiBuildInfo }[] = [];
+    buildIds.forEach((id, i) => {
+      const build = answers<KojiBuildInfo | null>(gotBuilds[i]!, id);
+      if (build === undefined) return;
+      if (!build) settle(id, { kind: 'skip', why: `koji has no build ${id}` });
+      else if (build.state !== COMPLETE) settle(id, { kind: 'skip', why: `build ${build.nvr} is in state ${build.state}, not COMPLETE` });
+      else if (!passes(build.name)) settle(id, { kind: 'nothing' });
+      else builds.push({ id, build });
+    });
+
+    const withTask = builds.filter((b) => b.build.task_id !== null && b.build.task_id !== undefined);
+    const gotRpmsAndTasks = await multi([...builds.map((b) => ({ method: 'listRPMs', params: [kwargs({ buildID: Number(b.build.build_id ?? b.build.id) })] })), ...withTask.map((b) => ({ method: 'getTaskChildren', params: [b.build.task_id!] }))]);
+    const childrenOf = new Map(withTask.map((b, i) => [b.id, gotRpmsAndTasks[builds.length + i]!]));
+    const found: { id: number; build: KojiBuildInfo; srpm: KojiRpmInfo; mine: KojiRpmInfo[]; task: KojiTask }[] = [];
+    builds.forEach((b, i) => {
+      const rpms = answers<KojiRpmInfo[]>(gotRpmsAndTasks[i]!, b.id);
+      if (rpms === undefined) return;
+      const mine = rpms.filter((r) => r.arch === architecture || r.arch === 'noarch');
+      const srpm = rpms.find((r) => r.arch === 'src');
+      if (mine.length === 0 || !srpm) return settle(b.id, { kind: 'nothing' });
+      const got = childrenOf.get(b.id);
+      if (got === undefined) return settle(b.id, { kind: 'skip', why: `build ${b.build.nvr} has no task (imported), so no buildroot` });
+      const children = answers<KojiTask[]>(got, b.id)?.filter((t) => t.method === 'buildArch');
+      if (children === undefined) return;
+      const ours = children.filter((t) => t.arch === architecture || t.label === architecture);
+      const task = (ours.length ? ours : children).sort((x, y) => (x.create_ts ?? x.id) - (y.create_ts ?? y.id) || x.id - y.id)[0];
+      if (!task) return settle(b.id, { kind: 'skip', why: `build ${b.build.nvr} has no buildArch task` });
+      found.push({ id: b.id, build: b.build, srpm, mine, task });
+    });
+
+    const checksumCalls = found.flatMap((f) => [f.srpm, ...f.mine].map((r) => ({ method: 'getRPMChecksums', params: [r.id, kwargs({ checksum_types: ['sha256'] })] })));
+    const gotRootsAndSums = await multi([...found.map((f) => ({ method: 'listBuildroots', params: [kwargs({ taskID: f.task.id })] })), ...checksumCalls]);
+    const rooted: { id: number; build: KojiBuildInfo; srpm: KojiRpmInfo; mine: KojiRpmInfo[]; task: KojiTask; rootId: number; sums: Map<number, string> }[] = [];
+    let next = found.length;
+    found.forEach((f, i) => {
+      const rpms = [f.srpm, ...f.mine];
+      const sumAnswers = gotRootsAndSums.slice(next, next + rpms.length);
+      next += rpms.length;
+      const roots = answers<{ id: number; arch: string }[]>(gotRootsAndSums[i]!, f.id);
+      if (roots === undefined) return;
+      const root = roots.find((r) => r.arch === architecture) ?? roots[0];
+      if (!root) return settle(f.id, { kind: 'skip', why: `task ${f.task.id} of ${f.build.nvr} has no buildroot` });
+      const sums = new Map<number, string>();
+      for (const [j, r] of rpms.entries()) {
+        const c = answers<Record<string, Record<string, string>> | null>(sumAnswers[j]!, f.id);
+        if (c === undefined) return;
+        const sha = Object.values(c ?? {}).map((x) => x?.['sha256']).find((v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+        if (!sha) return settle(f.id, { kind: 'skip', why: `koji has no SHA-256 of ${r.name}-${r.version}-${r.release}.${r.arch}.rpm` });
+        sums.set(r.id, sha);
+      }
+      rooted.push({ ...f, rootId: Number(root.id), sums });
+    });
+
+    // Builds that share a buildroot (koji reuses none, but a retried task may) share its listing's call.
+    // A listing is hundreds of RPMs (a few hundred KiB of XML): fewer of them go in one answer.
+    const gotListings = await multi(rooted.map((r) => ({ method: 'getBuildrootListing', params: [r.rootId] })), Math.min(callsPerRequest, LISTINGS_PER_REQUEST));
+    await mapLimited(rooted, 16, async (r, i) => {
+      const listing = answers<Record<string, XmlRpcValue>[]>(gotListings[i]!, r.id);
+      if (listing === undefined) return;
+      const { build, srpm, mine, sums } = r;
+      const url = (p: KojiRpmInfo) => fill(packageUrl, { build_name: build.name, build_version: build.version, build_release: build.release, name: p.name, version: p.version, release: p.release, arch: p.arch });
+      const wrapper = {
+        build: { name: build.name, version: build.version, release: build.release, epoch: build.epoch, arch: architecture },
+        buildroot: listing,
+      };
+      try {
+        const blob = await ctx.store.putBlob([Buffer.from(JSON.stringify(wrapper, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)))]);
+        settle(r.id, {
+          kind: 'queue',
+          pkg: {
+          name: build.name,
+          version: evr(build),
+          backend: 'fedora',
+          recipe: { srpm: { url: url(srpm), sha256: sums.get(srpm.id)! }, config: o.mockConfig },
+          buildinfo: { url: `blob:${blob.sha256}`, sha256: blob.sha256 },
+          artifacts: mine.map((p) => ({ name: `${p.name}-${p.version}-${p.release}.${p.arch}.rpm`, url: url(p), sha256: sums.get(p.id)!, size: Number(p.size) })),
+          },
+        });
+      } catch (e) {
+        settle(r.id, { kind: 'retry', error: e as Error });
+      }
+    });
+    return out;
   }
 
   /** Commits builds as one partial sync (duplicates within it merged). */
@@ -167,11 +253,15 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
   async function listen(ctx: SourceContext): Promise<void> {
     if (!o.amqp) return;
     const amqp = o.amqp;
+    // Enough unacknowledged deliveries for the next batches to gather while one resolves.
+    const prefetch = amqp.prefetch ?? Math.min(2 * batchSize, 10_000);
     const amqplib = await import('amqplib');
     // Message ids and builds already committed (the oldest forgotten past a bound): a
     // redelivered or repeated message is acknowledged without asking koji again.
     const seenIds = new Map<string, true>();
     const seenBuilds = new Map<number, true>();
+    // Builds of a batch whose koji request failed as a whole: resolved alone until they settle.
+    const suspects = new Map<number, true>();
     const remember = <K>(m: Map<K, true>, k: K) => {
       m.delete(k);
       m.set(k, true);
@@ -226,7 +316,7 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
         const ch: Channel = await conn.createChannel();
         const channelClosed = new Promise<string>((r) => ch.on('close', () => setImmediate(() => r('channel closed'))));
         ch.on('error', (e: Error) => ctx.log(`reprove: source ${name}: channel error: ${e.message}`));
-        await ch.prefetch(amqp.prefetch ?? 500);
+        await ch.prefetch(prefetch);
         const exchange = amqp.exchange ?? 'amq.topic';
         await ch.assertQueue(amqp.queue, { durable: true, autoDelete: false, exclusive: false });
         for (const t of amqp.topics ?? [STATE_CHANGE_TOPIC, TAG_TOPIC]) await ch.bindQueue(amqp.queue, exchange, t);
@@ -246,82 +336,106 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
             // redelivered on the next connection
           }
         };
-        // Messages resolve concurrently; resolved ones are committed in batches, then acknowledged.
-        let pending: { msg: ConsumeMessage; pkg: SyncPackage | null; id: string; buildId: number }[] = [];
-        let flushing: Promise<void> | null = null;
-        let active = 0;
+        // Deliveries wait in `waiting`; up to `concurrency` batches resolve at once,
+        // each taking what has arrived (at most batchSize builds), so a burst makes big
+        // batches and a trickle small ones. A batch is committed in one transaction,
+        // then its messages acknowledged.
+        const waiting: { msg: ConsumeMessage; id: string; buildId: number }[] = [];
+        let batches = 0;
         let stopping = false;
-        const waiting: ConsumeMessage[] = [];
-        const flush = async () => {
-          while (pending.length) {
-            const batch = pending;
-            pending = [];
-            const pkgs = batch.flatMap((b) => (b.pkg ? [b.pkg] : []));
-            try {
-              if (pkgs.length) await commit(ctx, pkgs);
-            } catch (e) {
-              ctx.log(`reprove: source ${name}: cannot commit ${pkgs.length} builds (messages ${batch.map((b) => b.id).slice(0, 5).join(', ')}…): ${(e as Error).message}; they will be redelivered`);
-              for (const b of batch) requeue(b.msg);
+        const putBack = (msgs: ConsumeMessage[]) => void sleep(retryDelayMs).then(() => msgs.forEach(requeue));
+        /** The next batch: a suspect build alone, else up to batchSize others. */
+        const take = () => {
+          if (suspects.has(waiting[0]!.buildId)) return waiting.splice(0, 1);
+          const batch: typeof waiting = [];
+          const rest: typeof waiting = [];
+          for (const w of waiting) (batch.length < batchSize && !suspects.has(w.buildId) ? batch : rest).push(w);
+          waiting.splice(0, waiting.length, ...rest);
+          return batch;
+        };
+        const runBatch = async (batch: typeof waiting) => {
+          const buildIds = [...new Set(batch.map((b) => b.buildId))];
+          let resolved: Map<number, Resolution>;
+          try {
+            resolved = await resolveBuilds(ctx, buildIds);
+          } catch (e) {
+            // The request failed as a whole (a timeout, the hub down): every build of the
+            // batch goes back, and each is resolved alone from now on, so that one build
+            // that makes koji hang cannot hold the others back again.
+            if (buildIds.length > 1) for (const id of buildIds) remember(suspects, id);
+            ctx.log(`reprove: source ${name}: ${batch.length} messages (builds ${buildIds.slice(0, 5).join(', ')}${buildIds.length > 5 ? '…' : ''}) put back: ${(e as Error).message}`);
+            putBack(batch.map((b) => b.msg));
+            return;
+          }
+          const done: typeof waiting = [];
+          const again: typeof waiting = [];
+          const pkgs: SyncPackage[] = [];
+          for (const b of batch) {
+            const r = resolved.get(b.buildId)!;
+            if (r.kind === 'retry') {
+              ctx.log(`reprove: source ${name}: message ${b.id} (build ${b.buildId}) put back: ${r.error.message}`);
+              again.push(b);
               continue;
             }
-            committed += pkgs.length;
-            for (const b of batch) {
-              remember(seenIds, b.id);
-              remember(seenBuilds, b.buildId);
-              ack(b.msg);
-            }
+            if (r.kind === 'skip') ctx.log(`reprove: source ${name}: message ${b.id} (build ${b.buildId}) skipped: ${r.why}`);
+            if (r.kind === 'queue') pkgs.push(r.pkg);
+            done.push(b);
           }
-        };
-        const kick = () => {
-          flushing ??= flush().finally(() => {
-            flushing = null;
-            if (pending.length) kick();
-          });
-        };
-        const handle = async (msg: ConsumeMessage) => {
-          const d = decodeMessage(msg, o.tags);
-          const id = msg.properties.messageId ?? '(no id)';
-          if ('error' in d) {
-            ctx.log(`reprove: source ${name}: message ${id} dropped: ${d.error}`);
-            ack(msg);
-            return;
-          }
-          if ('ignore' in d || seenIds.has(d.id) || seenBuilds.has(d.buildId)) {
-            ack(msg);
-            return;
-          }
+          putBack(again.map((b) => b.msg));
           try {
-            const r = await resolve(ctx, d.buildId);
-            if (typeof r === 'string') {
-              ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) skipped: ${r}`);
-              ack(msg);
-              return;
-            }
-            pending.push({ msg, pkg: r, id: d.id, buildId: d.buildId });
-            kick();
+            if (pkgs.length) await commit(ctx, pkgs);
           } catch (e) {
-            const why = e instanceof KojiFault ? e.message : (e as Error).message;
-            ctx.log(`reprove: source ${name}: message ${id} (build ${d.buildId}) put back: ${why}`);
-            await sleep((o.retryDelaySeconds ?? 5) * 1000);
-            requeue(msg);
+            ctx.log(`reprove: source ${name}: cannot commit ${pkgs.length} builds (messages ${done.map((b) => b.id).slice(0, 5).join(', ')}…): ${(e as Error).message}; they will be redelivered`);
+            done.forEach((b) => requeue(b.msg));
+            return;
+          }
+          committed += new Set(pkgs.map((p) => `${p.name}\u0000${p.version}`)).size;
+          for (const b of done) {
+            remember(seenIds, b.id);
+            remember(seenBuilds, b.buildId);
+            suspects.delete(b.buildId);
+            ack(b.msg);
           }
         };
-        const pump = () => {
-          while (!stopping && active < (o.concurrency ?? 16) && waiting.length) {
-            const m = waiting.shift()!;
-            active++;
-            void handle(m)
-              .catch((e: Error) => ctx.log(`reprove: source ${name}: message ${m.properties.messageId ?? '(no id)'}: ${e.message}; it will be redelivered`))
+        // A batch starts when none is running, when enough has arrived to fill one of the
+        // prefetch window's shares, or when the oldest waiting message has waited
+        // LINGER_MS: small batches started at once beside a running one would each pay a
+        // full round of koji requests for a few builds, and a batch held up by a koji that
+        // does not answer must not hold the next messages back.
+        const enough = Math.max(1, Math.min(batchSize, Math.floor(prefetch / concurrency)));
+        let lingering: NodeJS.Timeout | null = null;
+        const pump = (lingered = false) => {
+          while (!stopping && batches < concurrency && waiting.length && (lingered || batches === 0 || waiting.length >= enough)) {
+            lingered = false;
+            const batch = take();
+            batches++;
+            void runBatch(batch)
+              .catch((e: Error) => ctx.log(`reprove: source ${name}: ${batch.length} messages: ${e.message}; they will be redelivered`))
               .finally(() => {
-                active--;
+                batches--;
                 pump();
               });
           }
+          if (!stopping && waiting.length && batches < concurrency && !lingering) {
+            lingering = setTimeout(() => {
+              lingering = null;
+              pump(true);
+            }, LINGER_MS).unref();
+          }
+        };
+        const deliver = (msg: ConsumeMessage) => {
+          const d = decodeMessage(msg, o.tags);
+          if ('error' in d) {
+            ctx.log(`reprove: source ${name}: message ${msg.properties.messageId ?? '(no id)'} dropped: ${d.error}`);
+            ack(msg);
+          } else if ('ignore' in d || seenIds.has(d.id) || seenBuilds.has(d.buildId)) ack(msg);
+          else {
+            waiting.push({ msg, id: d.id, buildId: d.buildId });
+            pump();
+          }
         };
         const { consumerTag } = await ch.consume(amqp.queue, (msg) => {
-          if (!msg) return; // cancelled by the broker (queue deleted): the channel closes or we reconnect
-          waiting.push(msg);
-          pump();
+          if (msg) deliver(msg); // null: cancelled by the broker (queue deleted); the channel closes or we reconnect
         });
         backoff = 1000;
         ctx.log(`reprove: source ${name}: listening on ${amqp.queue}`);
@@ -334,8 +448,8 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
           waiting.length = 0;
           await Promise.race([ch.cancel(consumerTag).catch(() => undefined), delay(2000)]);
           const deadline = Date.now() + 10_000;
-          while ((active || flushing || pending.length) && Date.now() < deadline) await delay(20);
-          if (active || flushing) ctx.log(`reprove: source ${name}: ${active} messages still being resolved at close; the broker will redeliver them`);
+          while (batches && Date.now() < deadline) await delay(20);
+          if (batches) ctx.log(`reprove: source ${name}: ${batches} batches still being resolved at close; the broker will redeliver their messages`);
           await shut(conn);
           return;
         }
@@ -377,16 +491,26 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
       for (const tag of o.tags) for (const b of await koji.listTagged(tag, { latest: true })) if (!known.has(`${b.name}\u0000${evr(b)}`) && passes(b.name)) todo.push(b);
       const packages: SyncPackage[] = [];
       let skipped = 0;
-      for (const b of todo) {
+      for (let i = 0; i < todo.length; i += batchSize) {
+        const batch = todo.slice(i, i + batchSize);
+        let resolved: Map<number, Resolution>;
         try {
-          const r = await resolve(ctx, Number(b.build_id ?? b.id));
-          if (typeof r === 'string') {
-            skipped++;
-            ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped: ${r}`);
-          } else if (r) packages.push(r);
+          resolved = await resolveBuilds(ctx, batch.map((b) => Number(b.build_id ?? b.id)));
         } catch (e) {
-          skipped++;
-          ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped for now: ${(e as Error).message}`);
+          skipped += batch.length;
+          ctx.log(`reprove: source ${name}: catch-up: ${batch.length} builds (${batch.slice(0, 5).map((b) => b.nvr).join(', ')}${batch.length > 5 ? '…' : ''}) skipped for now: ${(e as Error).message}`);
+          continue;
+        }
+        for (const b of batch) {
+          const r = resolved.get(Number(b.build_id ?? b.id))!;
+          if (r.kind === 'queue') packages.push(r.pkg);
+          else if (r.kind === 'skip') {
+            skipped++;
+            ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped: ${r.why}`);
+          } else if (r.kind === 'retry') {
+            skipped++;
+            ctx.log(`reprove: source ${name}: catch-up: build ${b.nvr} skipped for now: ${r.error.message}`);
+          }
         }
       }
       const summary = packages.length ? await commit(ctx, packages) : null;
