@@ -100,6 +100,7 @@ test('the catch-up lists the tags in koji and queues each new build once, with i
   assert.deepEqual({ packages: again.packages, added: again.added }, { packages: 1, added: 1 }, 'the faulted build comes in on the next catch-up, the others are not resolved again');
   const p = await daemon.store.getPackage((await client.packages({ distribution: 'fedora', name: 'pkg12' })).items[0]!.id);
   assert.equal(p.input?.backend, 'fedora');
+  assert.equal(p.maintainer, 'packager', 'the koji owner is the maintainer');
   assert.deepEqual((p.input?.recipe as { config: string }).config, 'fedora-41-x86_64');
   assert.match((p.input?.recipe as { srpm: { url: string } }).srpm.url, /packages\/pkg12\/1\.0\/5\.fc41\/src\/pkg12-1\.0-5\.fc41\.src\.rpm$/);
   assert.deepEqual(p.input?.artifacts.map((a) => a.name).sort(), ['pkg12-1.0-5.fc41.x86_64.rpm', 'pkg12-doc-1.0-5.fc41.noarch.rpm']);

@@ -25,7 +25,7 @@ import type { SyncPackage } from '../../api/schemas.js';
 import { DEFAULT_KOJI_PACKAGE_URL } from '../buildinfo/koji.js';
 import { mapLimited } from '../../compare/semaphore.js';
 import { KojiClient, KojiFault, kwargs, type KojiBuildInfo, type KojiCall, type KojiRpmInfo, type KojiTask, type XmlRpcValue } from './koji-client.js';
-import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, sourceOptions, nameFilter, packageInput } from './source.js';
+import { type Source, type SourceConfig, type SourceContext, type SourceSyncOutcome, sourceOptions, maintainerOf, nameFilter, packageInput } from './source.js';
 
 export const STATE_CHANGE_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 export const TAG_TOPIC = 'org.fedoraproject.prod.buildsys.tag';
@@ -226,15 +226,18 @@ export function fedoraKojiSource(config: SourceConfig): FedoraKojiSource {
       };
       try {
         const blob = await ctx.store.putBlob([Buffer.from(JSON.stringify(wrapper, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)))]);
+        // The build's koji owner (a Fedora account, no address: named in feeds, not mailed).
+        const maintainer = maintainerOf(build.owner_name);
         settle(r.id, {
           kind: 'queue',
           pkg: {
-          name: build.name,
-          version: evr(build),
-          backend: 'fedora',
-          recipe: { srpm: { url: url(srpm), sha256: sums.get(srpm.id)! }, config: o.mockConfig },
-          buildinfo: { url: `blob:${blob.sha256}`, sha256: blob.sha256 },
-          artifacts: mine.map((p) => ({ name: `${p.name}-${p.version}-${p.release}.${p.arch}.rpm`, url: url(p), sha256: sums.get(p.id)!, size: Number(p.size) })),
+            name: build.name,
+            version: evr(build),
+            backend: 'fedora',
+            recipe: { srpm: { url: url(srpm), sha256: sums.get(srpm.id)! }, config: o.mockConfig },
+            buildinfo: { url: `blob:${blob.sha256}`, sha256: blob.sha256 },
+            artifacts: mine.map((p) => ({ name: `${p.name}-${p.version}-${p.release}.${p.arch}.rpm`, url: url(p), sha256: sums.get(p.id)!, size: Number(p.size) })),
+            ...(maintainer !== undefined ? { maintainer } : {}),
           },
         });
       } catch (e) {
