@@ -46,6 +46,15 @@ async function build(store: Store, name: string, verdict: Verdict): Promise<void
   await store.removeWorker(worker.id);
 }
 
+/** A store where bob@example.org maintains a, b and c, each built once, bit-identical (no change yet). */
+async function bobsPackages(t: import('node:test').TestContext): Promise<Store> {
+  const store = await openStore({ dataDir: join(workdir(t), 'data'), queue: { retry: { unreproducible: { maxRetries: 0 } } } });
+  t.after(() => store.close());
+  await store.syncPackages({ distribution: 'd', suite: 's', architecture: 'x86_64', packages: ['a', 'b', 'c'].map((name) => ({ name, version: '1', backend: 'command', maintainer: 'bob@example.org' })) });
+  for (const n of ['a', 'b', 'c']) await build(store, n, 'BIT_IDENTICAL');
+  return store;
+}
+
 /** Unfolds quoted-printable soft line breaks and =3D, enough to read links. */
 const body = (m: Mail) => m.data.replace(/\r\n(?=[ \t])/g, '').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
 
@@ -115,11 +124,7 @@ test('regressions and fixes are mailed to the maintainer, with a working signed 
 
 test('a digest gathers an address\'s regressions and fixes into one mail per period', async (t) => {
   const { port, mails } = await smtp(t);
-  const dir = workdir(t);
-  const store = await openStore({ dataDir: join(dir, 'data'), queue: { retry: { unreproducible: { maxRetries: 0 } } } });
-  t.after(() => store.close());
-  await store.syncPackages({ distribution: 'd', suite: 's', architecture: 'x86_64', packages: ['a', 'b', 'c'].map((name) => ({ name, version: '1', backend: 'command', maintainer: 'bob@example.org' })) });
-  for (const n of ['a', 'b', 'c']) await build(store, n, 'BIT_IDENTICAL');
+  const store = await bobsPackages(t);
   let clock = Date.now();
   const notifier = new Notifier(store, { transport: { host: '127.0.0.1', port, secure: false, ignoreTLS: true }, from: 'reprove@r.example.org', publicUrl: 'https://r.example.org', unsubscribeSecret: 's'.repeat(40), digestMs: 86_400_000, now: () => clock });
   t.after(() => notifier.close());
@@ -142,11 +147,7 @@ test('the maintainer\'s address is read from "Name <address>" or a bare address'
 
 test('what waits for a digest survives a restart and is mailed once; a second notifier mails nothing twice; a failed send is tried again; old news is not mailed', async (t) => {
   const { port, mails } = await smtp(t);
-  const dir = workdir(t);
-  const store = await openStore({ dataDir: join(dir, 'data'), queue: { retry: { unreproducible: { maxRetries: 0 } } } });
-  t.after(() => store.close());
-  await store.syncPackages({ distribution: 'd', suite: 's', architecture: 'x86_64', packages: ['a', 'b', 'c'].map((name) => ({ name, version: '1', backend: 'command', maintainer: 'bob@example.org' })) });
-  for (const n of ['a', 'b', 'c']) await build(store, n, 'BIT_IDENTICAL');
+  const store = await bobsPackages(t);
   let clock = Date.now();
   const notifier = (o: { digestMs?: number; port?: number; now?: () => number } = {}) => {
     const n = new Notifier(store, { transport: { host: '127.0.0.1', port: o.port ?? port, secure: false, ignoreTLS: true }, from: 'reprove@r.example.org', publicUrl: 'https://r.example.org', unsubscribeSecret: 's'.repeat(40), digestMs: o.digestMs, now: o.now ?? (() => clock) });
