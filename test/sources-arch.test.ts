@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ReproveClient } from '../src/api/client.js';
-import { archRepoSource } from '../src/rebuild/sources/arch-repo.js';
+import { archRepoSource, readArchDb } from '../src/rebuild/sources/arch-repo.js';
 import { openStore } from '../src/store/index.js';
 import { haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
 import { daemonWith, descOf, reproveAsync, serveDirectory, tarOf } from './sources-support.js';
@@ -174,4 +175,32 @@ test('binaries of one pkgbase spread over a database and over two repositories m
   const dropped = await source.sync(ctx);
   assert.deepEqual([dropped.summary?.left, dropped.summary?.superseded, dropped.summary?.added], [1, 1, 0]);
   assert.deepEqual((await store.listPackages({ distribution: 'archlinux', archive: 'left' })).items.map((p) => p.name), ['zlib']);
+});
+
+test('a tar header is taken only with its checksum right, in any of the spellings tar writers use', async () => {
+  const desc = descOf({ filename: 'ok-1.0-1-x86_64.pkg.tar.zst', name: 'ok', version: '1.0-1', sha256: 'a'.repeat(64) });
+  const read = async (db: Buffer) => {
+    const found: string[] = [];
+    const logs: string[] = [];
+    await readArchDb(Readable.from([gzipSync(db)]), 'test', (l) => logs.push(l), 1 << 20, (d) => found.push(`${d.name} ${d.version} ${d.packager}`));
+    return found;
+  };
+  const good = tarOf([{ name: 'ok-1.0-1/desc', data: desc }]);
+  assert.deepEqual(await read(good), ['ok 1.0-1 Arch Dev <dev@archlinux.org>']);
+  // The checksum field: GNU tar's "0012345\0", old tar's " 12345\0 ", with a space after the NUL or none.
+  const sum = (h: Buffer) => h.reduce((s, b, i) => s + (i >= 148 && i < 156 ? 32 : b), 0);
+  for (const spell of [(n: number) => `${n.toString(8).padStart(6, '0')}\0 `, (n: number) => ` ${n.toString(8).padStart(5, ' ')}\0 `, (n: number) => `${n.toString(8).padStart(7, '0')}\0`]) {
+    const tar = Buffer.from(good);
+    tar.write(spell(sum(tar.subarray(0, 512))).padEnd(8, '\0'), 148, 8, 'latin1');
+    assert.deepEqual(await read(tar), ['ok 1.0-1 Arch Dev <dev@archlinux.org>'], JSON.stringify(spell(1)));
+  }
+  for (const [what, mangle] of [
+    ['a byte of the name changed', (b: Buffer) => void (b[0] = 0x4f)],
+    ['a checksum that is not octal', (b: Buffer) => void b.write('00012x9\0', 148, 'latin1')],
+    ['an empty checksum', (b: Buffer) => void b.fill(0x20, 148, 156)],
+  ] as const) {
+    const tar = Buffer.from(good);
+    mangle(tar);
+    await assert.rejects(read(tar), /bad checksum/, what);
+  }
 });

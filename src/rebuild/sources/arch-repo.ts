@@ -57,8 +57,8 @@ export interface ArchDesc {
   packager: string;
 }
 
-/** The `desc` fields a sync reads; the others (dependencies, descriptions) are passed over. */
-const DESC_FIELDS = new Set(['FILENAME', 'NAME', 'BASE', 'VERSION', 'ARCH', 'SHA256SUM', 'CSIZE', 'PACKAGER']);
+/** The `desc` fields a sync reads, by their slot; the others (dependencies, descriptions) are passed over. */
+const DESC_FIELDS = new Map(['FILENAME', 'NAME', 'BASE', 'VERSION', 'ARCH', 'SHA256SUM', 'CSIZE', 'PACKAGER'].map((k, i) => [k, i]));
 const KEY_CHAR = /^[A-Z0-9]+$/;
 
 /**
@@ -68,7 +68,7 @@ const KEY_CHAR = /^[A-Z0-9]+$/;
  * text alive for as long as the value, and a sync keeps 100 000 of them.
  */
 export function parseDesc(bytes: Buffer): ArchDesc | string {
-  const fields = new Map<string, string[]>();
+  const slots: (string[] | undefined)[] = new Array(DESC_FIELDS.size);
   const n = bytes.length;
   let pos = 0;
   while (pos < n) {
@@ -77,18 +77,20 @@ export function parseDesc(bytes: Buffer): ArchDesc | string {
     const isKey = end - pos >= 3 && end - pos <= 34 && bytes[pos] === 37 && bytes[end - 1] === 37;
     const key = isKey ? bytes.toString('latin1', pos + 1, end - 1) : '';
     pos = end + 1;
-    if (!isKey || !KEY_CHAR.test(key)) continue;
-    const wanted = DESC_FIELDS.has(key);
+    if (!isKey) continue;
+    const slot = DESC_FIELDS.get(key);
+    if (slot === undefined && !KEY_CHAR.test(key)) continue;
     const values: string[] = [];
     while (pos < n) {
       let e = bytes.indexOf(10, pos);
       if (e < 0) e = n;
       if (e === pos) break;
-      if (wanted) values.push(bytes.toString('utf8', pos, e));
+      if (slot !== undefined) values.push(bytes.toString('utf8', pos, e));
       pos = e + 1;
     }
-    if (wanted) fields.set(key, values);
+    if (slot !== undefined) slots[slot] = values;
   }
+  const fields = { get: (key: string) => slots[DESC_FIELDS.get(key)!] };
   const one = (key: string, required = true): string | string => {
     const v = fields.get(key);
     if (!v || v.length === 0) return required ? `!missing %${key}%` : '';

@@ -18,7 +18,11 @@ export interface TarEntry {
   /** '0' file, '5' directory, others as in the header. */
   type: string;
   size: number;
-  /** The content; null when it exceeded the cap (then `skipped` says why). */
+  /**
+   * The content; null when it exceeded the cap (then `skipped` says why). A view
+   * into the stream's chunk, not a copy: read it before asking for the next entry,
+   * and copy what is kept (a copy of each entry was most of a large sync's garbage).
+   */
   data: Buffer | null;
   skipped?: string;
 }
@@ -62,11 +66,29 @@ function octal(b: Buffer, start: number, len: number, where: string): number {
   return parseInt(text, 8);
 }
 
+/** An octal number of a header field (NULs and spaces around it allowed), or -1 when it is not one. */
+function octalDigits(b: Buffer, start: number, len: number): number {
+  let i = start;
+  const end = start + len;
+  while (i < end && b[i] === 0x20) i++;
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    n = n * 8 + (c - 0x30);
+    digits++;
+  }
+  for (; i < end; i++) if (b[i] !== 0 && b[i] !== 0x20) return -1;
+  return digits === 0 ? -1 : n;
+}
+
 function checksumOk(h: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-  const text = cstring(h, 148, 8).toString('latin1').trim();
-  return /^[0-7]+$/.test(text) && parseInt(text, 8) === sum;
+  // The sum of the header's bytes with the checksum field counted as eight spaces.
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += h[i]!;
+  for (let i = 156; i < 512; i++) sum += h[i]!;
+  return octalDigits(h, 148, 8) === sum;
 }
 
 /** pax extended header records "LEN key=value\n"; only `path` matters here. */
@@ -188,7 +210,7 @@ export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, ma
       continue;
     }
     const block = size === 0 ? Buffer.alloc(0) : (reader.take(padded) ?? (await reader.read(padded, name)));
-    yield { name, nameValid: valid, type, size, data: Buffer.from(block!.subarray(0, size)) };
+    yield { name, nameValid: valid, type, size, data: block!.subarray(0, size) };
   }
 }
 
