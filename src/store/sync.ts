@@ -176,9 +176,16 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
     /** Partial syncs: the names listed, whose other versions leave. */
     const names = partial ? new Set<string>() : null;
     let known = 0;
-    for await (const batch of validBatches(input.packages, target.architecture)) {
+    const batches = validBatches(input.packages, target.architecture);
+    let next = await batches.next();
+    while (!next.done) {
+      const batch = next.value;
       s.listed += batch.length;
-      const stored = await w.lookup(batch);
+      const lookup = w.lookup(batch);
+      // The next batch is validated and hashed while the database answers this one's lookup.
+      const following = batches.next();
+      following.catch(() => undefined); // its error is thrown where it is awaited, below
+      const stored = await lookup;
       const fresh: ValidPackage[] = [];
       const freshKeys = new Set<string>();
       const seen: number[] = [];
@@ -217,6 +224,7 @@ export async function syncPackages(ctx: StoreContext, input: SyncInput): Promise
       s.changed += changed.length;
       s.returned += returned.length;
       s.enqueued += added.length + back.length;
+      next = await following;
     }
     // Versions that left: marked, never deleted; their queued jobs will not run.
     const gone = (await w.inArchive(names ? [...names] : null)).filter((id) => !listed.has(id));
