@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
 const LONG = 'bar_with_a_very_long_name_indeed.o';
-const skip = !haveCommand('ar') || !haveCommand('gcc') ? 'ar or gcc missing' : false;
+const skip = skipOutsideCi(!haveCommand('ar') || !haveCommand('gcc') ? 'ar or gcc missing' : false);
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 

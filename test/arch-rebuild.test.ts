@@ -18,10 +18,10 @@ import { BuildInfoError } from '../src/rebuild/buildinfo/build-env.js';
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { fetchVerified } from '../src/worker/fetch.js';
 import type { ClaimedJob } from '../src/api/schemas.js';
-import { makepkgSkip, sh, workdir } from './helpers.js';
+import { makepkgSkip, sh, skipOutsideCi, workdir } from './helpers.js';
 import { claimedJob, EMBEDS_PATH_PKGBUILD, publishArch, REPRODUCIBLE_PKGBUILD } from './rebuild-fixtures.js';
 
-const skip = makepkgSkip('bsdtar');
+const skip = skipOutsideCi(makepkgSkip('bsdtar'));
 
 function job(recipe: unknown, extra: Partial<ClaimedJob>): ClaimedJob {
   return claimedJob(recipe, { jobId: 9, leaseToken: 'lease-9', distribution: 'archlinux', suite: 'core', name: 'x', version: '1', backend: 'archlinux', ...extra });

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { find, diffoscopeJson, haveCommand, makepkg, makepkgSkip, memberPaths, reprove, reproveJson, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, type JsonNode, makepkg, makepkgSkip, memberPaths, reprove, reproveJson, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = makepkgSkip('bsdtar');
+const skip = skipOutsideCi(makepkgSkip('bsdtar'));
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { verifySet } from '../src/index.js';
 import { STRICT_RPM_VERDICT } from '../src/verdict/rpm-strict.js';
-import { haveCommand, makepkgSkip, reprove, sh, workdir } from './helpers.js';
+import { haveCommand, makepkgSkip, reprove, sh, skipOutsideCi, workdir } from './helpers.js';
 import { buildrootListing, EMBEDS_PATH_PKGBUILD, HOST, publishArch, publishRpm, REPRODUCIBLE_PKGBUILD, rpmBuild, SDE, signRpm } from './rebuild-fixtures.js';
 
-const archSkip = makepkgSkip('bsdtar');
-const rpmSkip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
-const signSkip = rpmSkip || (!haveCommand('gpg') || !haveCommand('rpmsign') ? 'gpg or rpmsign missing' : false);
+const archSkip = skipOutsideCi(makepkgSkip('bsdtar'));
+const rpmSkip = skipOutsideCi(!haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false);
+const signSkip = skipOutsideCi(rpmSkip || (!haveCommand('gpg') || !haveCommand('rpmsign') ? 'gpg or rpmsign missing' : false));
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown> & { verdict: string; environment?: { reproduced: string[]; notReproduced: string[] }; artifacts?: { name: string; verdict: string; strict?: { differingFields: string[] } }[] };
 

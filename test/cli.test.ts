@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hostArchitectures } from '../src/cli/worker.js';
-import { CLI, find, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { CLI, find, haveCommand, memberPaths, reprove, reproveJson, sh, workdir, type JsonNode, skipOutsideCi } from './helpers.js';
 
 /** A node and everything below it. */
 const all = (n: JsonNode | null | undefined): JsonNode[] => (n ? [n, ...(n.details ?? []).flatMap(all)] : []);
@@ -149,7 +149,7 @@ test('exit status: 0 for identical inputs, 2 for a directory against a file; inp
   assert.match(r.stderr, /^reprove: error: Cannot compare a dir with a file/);
 });
 
-test('stopped by a signal mid-run: exit 128+signal, no stack trace, no temporary directory left', { skip: !haveCommand('gcc') || !haveCommand('objdump') ? 'gcc or objdump missing' : false }, async (t) => {
+test('stopped by a signal mid-run: exit 128+signal, no stack trace, no temporary directory left', { skip: skipOutsideCi(!haveCommand('gcc') || !haveCommand('objdump') ? 'gcc or objdump missing' : false) }, async (t) => {
   const d = workdir(t);
   // 400 pairs of object files differing in one byte of code: each pair is written to the
   // temporary directory for objdump, so a stop lands while files are being written there.

@@ -2,9 +2,9 @@
 // reprove reports as different equals the set diffoscope reports.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diffoscopeJson, directoryFilePaths, haveCommand, memberPaths, reproveJson, sh, workdir } from './helpers.js';
+import { diffoscopeJson, directoryFilePaths, haveCommand, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = haveCommand('diffoscope') ? false : 'diffoscope is not installed (apt-get install diffoscope-minimal)';
+const skip = skipOutsideCi(haveCommand('diffoscope') ? false : 'diffoscope is not installed (apt-get install diffoscope-minimal)');
 
 /** Two trees that differ in content, mtimes, modes, one added and one removed file, and nesting. */
 const TREES = `

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { checkInvariants, mutate, newStats, scratch, type Mutation } from './fuzz-support.js';
-import { haveCommand, sh } from './helpers.js';
+import { haveCommand, sh, skipOutsideCi } from './helpers.js';
 
 const dir = scratch();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,7 +76,7 @@ const mutated: { reason: string; a: Mutation[]; b: Mutation[] }[] = [
 ];
 
 for (const m of mutated) {
-  test(`corpus: ${m.reason}`, { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, async () => {
+  test(`corpus: ${m.reason}`, { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, async () => {
     const seed = program();
     for (let i = 0; i < 5; i++) await checkInvariants(dir, m.a.reduce(mutate, seed), m.b.reduce(mutate, seed), 'prog', newStats());
   });

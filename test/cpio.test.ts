@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('cpio') ? 'cpio missing' : false;
+const skip = skipOutsideCi(!haveCommand('cpio') ? 'cpio missing' : false);
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 

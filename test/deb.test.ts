@@ -2,9 +2,9 @@
 // as ar containers whose tarballs recurse, plus the deb-level checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('dpkg-deb') || !haveCommand('ar') ? 'dpkg-deb or ar missing' : false;
+const skip = skipOutsideCi(!haveCommand('dpkg-deb') || !haveCommand('ar') ? 'dpkg-deb or ar missing' : false);
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 

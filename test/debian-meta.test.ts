@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('dpkg-deb') || !haveCommand('md5sum') ? 'dpkg-deb or md5sum missing' : false;
+const skip = skipOutsideCi(!haveCommand('dpkg-deb') || !haveCommand('md5sum') ? 'dpkg-deb or md5sum missing' : false);
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 type Change = { member?: string; field: string; value1?: string; value2?: string };

@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { verdefVersions, verneedVersions } from '../src/formats/elf-versions.js';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('gcc') || !haveCommand('readelf') || !haveCommand('objcopy') ? 'gcc, readelf or objcopy missing' : false;
+const skip = skipOutsideCi(!haveCommand('gcc') || !haveCommand('readelf') || !haveCommand('objcopy') ? 'gcc, readelf or objcopy missing' : false);
 const noGo = !haveCommand('go') ? 'go missing' : false;
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 

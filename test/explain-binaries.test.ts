@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { compare } from '../src/index.js';
 import { collectEvidence, describeItem } from '../src/explain/evidence.js';
 import { gccCapturesBuildPath } from '../src/explain/gcc-captures-build-path.js';
-import { haveCommand, reprove, reproveJson, sh, workdir } from './helpers.js';
+import { haveCommand, reprove, reproveJson, sh, workdir, skipOutsideCi } from './helpers.js';
 
 function causes(a: string, b: string): { code: number | null; ids: string[]; unexplained: string[] } {
   const { code, json } = reproveJson(a, b);
@@ -24,7 +24,7 @@ async function claimedByGcc(a: string, b: string): Promise<{ confidence: string 
 
 const C_SOURCE = `#include <stdio.h>\\n#include <assert.h>\\nint main(int c, char **v) { assert(c > 0); printf("%s\\\\n", __FILE__); return 0; }\\n`;
 
-test('gcc_captures_build_path: a C program built with -g in two directories; -ffile-prefix-map fixes it', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+test('gcc_captures_build_path: a C program built with -g in two directories; -ffile-prefix-map fixes it', { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, (t) => {
   const d = workdir(t);
   sh(d, `mkdir -p build-a build-bb && printf '${C_SOURCE}' > build-a/m.c && cp build-a/m.c build-bb/m.c`);
   sh(d, `cd build-a && gcc -g -O1 -o prog $PWD/m.c && cd ../build-bb && gcc -g -O1 -o prog $PWD/m.c`);
@@ -42,7 +42,7 @@ test('gcc_captures_build_path: a C program built with -g in two directories; -ff
   assert.ok(code.unexplained.length > 0);
 });
 
-test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, names the build directories', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, names the build directories', { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, (t) => {
   const d = workdir(t);
   // Directories of different lengths: the hex dump of .rodata shifts, and the path is cut across its rows.
   sh(d, `mkdir -p build-a build-bbbbbbbbbbbbbbbbbbbb && printf '${C_SOURCE}' > build-a/m.c && cp build-a/m.c build-bbbbbbbbbbbbbbbbbbbb/m.c`);
@@ -57,7 +57,7 @@ test('gcc_captures_build_path without -g: __FILE__ in .rodata, read as strings, 
   assert.deepEqual(json!['reprove_unexplained'] ?? [], []);
 });
 
-test('gcc_captures_build_path is not claimed for a function changed and built again in the same directory, even where its data reads "./..." in a hex dump', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+test('gcc_captures_build_path is not claimed for a function changed and built again in the same directory, even where its data reads "./..." in a hex dump', { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, (t) => {
   const d = workdir(t);
   // A table in .rodata whose hex dump text starts "./": the changed byte after it once looked like a second build directory.
   const source = `#include <stdio.h>\nstatic const unsigned char kind[16] = { '.', '/', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };\nint classify(int c) { return kind[c & 15] + 1; }\nint main(int c, char **v) { printf("%d\\n", classify(c)); return 0; }\n`;
@@ -72,7 +72,7 @@ test('gcc_captures_build_path is not claimed for a function changed and built ag
   assert.ok(changed.unexplained.some((u) => u.startsWith('ELF section .text:')), 'the changed code is left unexplained');
 });
 
-test('gcc_captures_build_path on a new version: named where the build path is, but not for the changed code, nor where the path shows only outside the binary', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, async (t) => {
+test('gcc_captures_build_path on a new version: named where the build path is, but not for the changed code, nor where the path shows only outside the binary', { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, async (t) => {
   const d = workdir(t);
   const v1 = `#include <stdio.h>\n#include <assert.h>\nint greet(int c) { assert(c > 0); return printf("hello from %s\\n", __FILE__); }\nint main(int c, char **v) { return greet(c) < 0; }\n`;
   const v2 = v1.replace('return printf', 'if (c > 2) puts("too many arguments for this version"); return printf');
@@ -99,7 +99,7 @@ test('gcc_captures_build_path on a new version: named where the build path is, b
   assert.deepEqual(await claimedByGcc(`${d}/a`, `${d}/b`), { confidence: undefined, lines: [] });
 });
 
-test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: haveCommand('go') ? false : 'go is not installed', timeout: 300_000 }, (t) => {
+test('golang_build_id and the Go build path: built in two directories; -trimpath -ldflags=-buildid= fixes both', { skip: skipOutsideCi(haveCommand('go') ? false : 'go is not installed'), timeout: 300_000 }, (t) => {
   const d = workdir(t);
   const env = { HOME: d, GOCACHE: `${d}/cache`, GOPATH: `${d}/gopath`, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
   sh(d, `for s in a bb; do mkdir -p src-$s && printf 'module example.com/hello\\n\\ngo 1.19\\n' > src-$s/go.mod && printf 'package main\\nimport "fmt"\\nfunc main() { fmt.Println("hi") }\\n' > src-$s/main.go; done`);
@@ -112,7 +112,7 @@ test('golang_build_id and the Go build path: built in two directories; -trimpath
   assert.equal(causes(`${d}/src-a/fixed`, `${d}/src-bb/fixed`).code, 0);
 });
 
-test('timestamps_in_pyc: the same source compiled at two mtimes, but not a changed source', { skip: haveCommand('python3') ? false : 'python3 is not installed' }, (t) => {
+test('timestamps_in_pyc: the same source compiled at two mtimes, but not a changed source', { skip: skipOutsideCi(haveCommand('python3') ? false : 'python3 is not installed') }, (t) => {
   const d = workdir(t);
   sh(d, `printf 'x = 1\\n' > m.py && touch -d 2020-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="a.pyc")' && touch -d 2021-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="b.pyc")' && printf 'x = 2\\n' > m.py && touch -d 2020-01-01 m.py && python3 -c 'import py_compile; py_compile.compile("m.py", cfile="c.pyc")'`);
   const yes = causes(`${d}/a.pyc`, `${d}/b.pyc`);
@@ -123,7 +123,7 @@ test('timestamps_in_pyc: the same source compiled at two mtimes, but not a chang
   assert.ok(no.unexplained.length > 0);
 });
 
-test('gnu_debuglink_crc: the same binary linked to two different debug files', { skip: haveCommand('objcopy') && haveCommand('gcc') ? false : 'binutils and gcc are needed' }, (t) => {
+test('gnu_debuglink_crc: the same binary linked to two different debug files', { skip: skipOutsideCi(haveCommand('objcopy') && haveCommand('gcc') ? false : 'binutils and gcc are needed') }, (t) => {
   const d = workdir(t);
   sh(d, `printf 'int main(void){return 0;}\\n' > m.c && gcc -g -o prog m.c && mkdir a b && objcopy --only-keep-debug prog a/prog.debug && cp a/prog.debug b/prog.debug && printf x >> b/prog.debug && objcopy --strip-debug prog stripped && cp stripped a/prog && cp stripped b/prog && (cd a && objcopy --add-gnu-debuglink=prog.debug prog) && (cd b && objcopy --add-gnu-debuglink=prog.debug prog)`);
   const yes = causes(`${d}/a/prog`, `${d}/b/prog`);
@@ -132,7 +132,7 @@ test('gnu_debuglink_crc: the same binary linked to two different debug files', {
   assert.equal(causes(`${d}/a/prog`, `${d}/a/prog`).code, 0);
 });
 
-test('build_id_differences_only: two links that differ only in the build-id note, but not a code change', { skip: haveCommand('gcc') ? false : 'gcc is not installed' }, (t) => {
+test('build_id_differences_only: two links that differ only in the build-id note, but not a code change', { skip: skipOutsideCi(haveCommand('gcc') ? false : 'gcc is not installed') }, (t) => {
   const d = workdir(t);
   sh(d, `printf 'int main(void){return 0;}\\n' > m.c && gcc -O1 -Wl,--build-id=0x1111111111111111111111111111111111111111 -o a m.c && gcc -O1 -Wl,--build-id=0x2222222222222222222222222222222222222222 -o b m.c && printf 'int main(void){return 1;}\\n' > n.c && gcc -O1 -Wl,--build-id=0x2222222222222222222222222222222222222222 -o c n.c`);
   const only = causes(`${d}/a`, `${d}/b`);
@@ -143,7 +143,7 @@ test('build_id_differences_only: two links that differ only in the build-id note
   assert.ok(code.unexplained.length > 0);
 });
 
-test('rpm_header_only and build_date_in_package_metadata: an RPM rebuilt with only its build time changed, judged --strict', { skip: haveCommand('rpmbuild') ? false : 'rpmbuild is not installed', timeout: 120_000 }, (t) => {
+test('rpm_header_only and build_date_in_package_metadata: an RPM rebuilt with only its build time changed, judged --strict', { skip: skipOutsideCi(haveCommand('rpmbuild') ? false : 'rpmbuild is not installed'), timeout: 120_000 }, (t) => {
   const d = workdir(t);
   const spec = (data: string) =>
     `Name: hdr\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%install\nmkdir -p %{buildroot}/usr/share/hdr && echo ${data} > %{buildroot}/usr/share/hdr/f\n%files\n/usr/share/hdr/f\n`;

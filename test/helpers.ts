@@ -38,6 +38,15 @@ export function haveCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
+/**
+ * A test's reason to skip for a missing tool, outside CI only: `.ci/run` installs
+ * every tool the tests use, so in CI (CI=…) the test runs and fails loudly
+ * instead of being skipped without anyone noticing.
+ */
+export function skipOutsideCi(reason: string | false | undefined): string | false {
+  return reason && !process.env['CI'] ? reason : false;
+}
+
 export interface CliRun {
   code: number | null;
   stdout: string;

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { CLI, diffoscopeJson, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('javac') || !haveCommand('javap') ? 'javac/javap not installed (no JDK): Java class tests skipped' : false;
+const skip = skipOutsideCi(!haveCommand('javac') || !haveCommand('javap') ? 'javac/javap not installed (no JDK): Java class tests skipped' : false);
 const noJar = !haveCommand('jar') ? 'jar missing' : false;
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 const JAVAP = 'javap -verbose -constants -s -l -private {}';

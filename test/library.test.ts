@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { AbortError, compare, explain, renderJson, verifySet, writeReport, type Diagnostic } from '../src/index.js';
-import { haveCommand, sh, workdir } from './helpers.js';
+import { haveCommand, sh, workdir, skipOutsideCi } from './helpers.js';
 
 /** The file descriptors this process has open, by number and what they point at. */
 function openFds(): string[] {
@@ -72,7 +72,7 @@ function makePairs(d: string): [string, string][] {
 const tools = ['tar', 'gzip', 'xz', 'zstd', 'zip', 'cpio', 'gcc', 'objdump'];
 const skip = tools.find((t) => !haveCommand(t));
 
-test('eight comparisons at once in one process give the same reports as each alone, and leave no file, descriptor or temporary file behind', { skip: skip && `${skip} missing` }, async (t) => {
+test('eight comparisons at once in one process give the same reports as each alone, and leave no file, descriptor or temporary file behind', { skip: skipOutsideCi(skip && `${skip} missing`) }, async (t) => {
   const d = workdir(t);
   const pairs = makePairs(d);
   const tmp = join(d, 'tmp');
@@ -97,7 +97,7 @@ test('eight comparisons at once in one process give the same reports as each alo
   assert.match(alone[6]!, /XYZ|58 59 5a|5859 5a/i);
 });
 
-test('an aborted comparison rejects with AbortError and releases its programs, files and temporary directory', { skip: skip && `${skip} missing` }, async (t) => {
+test('an aborted comparison rejects with AbortError and releases its programs, files and temporary directory', { skip: skipOutsideCi(skip && `${skip} missing`) }, async (t) => {
   const d = workdir(t);
   // Two large tar.zst inputs whose member differs in many places: decompression spills to disk, then a long hex comparison.
   sh(
@@ -144,7 +144,7 @@ test('an already aborted signal starts nothing', async (t) => {
   assert.deepEqual(readdirSync(d).sort(), ['a', 'b']);
 });
 
-test('verifySet and explain called directly: a tar rebuilt with other mtimes is UNREPRODUCIBLE with timestamps_in_tarball named, and the report streams out', { skip: !haveCommand('tar') && 'tar missing' }, async (t) => {
+test('verifySet and explain called directly: a tar rebuilt with other mtimes is UNREPRODUCIBLE with timestamps_in_tarball named, and the report streams out', { skip: skipOutsideCi(!haveCommand('tar') && 'tar missing') }, async (t) => {
   const d = workdir(t);
   sh(
     d,

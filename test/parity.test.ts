@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { artifactFromPath, OpenFiles } from '../src/compare/artifact.js';
 import { readRpm } from '../src/formats/rpm-parser.js';
-import { diffoscopeJson, directoryFilePaths, find, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, directoryFilePaths, find, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode, skipOutsideCi } from './helpers.js';
 
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 const sorted = (s: Set<string>) => [...s].sort();
@@ -62,7 +62,7 @@ find a b -exec touch -h -d 2020-01-01 {} + && tar --sort=name -cf a.tar -C a dir
   if (!noDiffoscope) assert.deepEqual(sorted(memberPaths(json)), sorted(memberPaths(diffoscopeJson(`${d}/a.tar`, `${d}/b.tar`))));
 });
 
-test('gzip against a zip of one file: the gzip content is compared with the zip member, one level down, as diffoscope pairs them', { skip: !haveCommand('zip') && 'zip missing' }, (t) => {
+test('gzip against a zip of one file: the gzip content is compared with the zip member, one level down, as diffoscope pairs them', { skip: skipOutsideCi(!haveCommand('zip') && 'zip missing') }, (t) => {
   const d = workdir(t);
   sh(d, `seq 1 100 > x && seq 1 101 > y && seq 1 100 > x2 && gzip -n -k x && zip -qX one.zip y && zip -qX two.zip x2 y`);
   const { code, json, stderr } = reproveJson(`${d}/x.gz`, `${d}/one.zip`);
@@ -135,7 +135,7 @@ echo post
 /usr/share/tags/data.txt
 `;
 
-test('RPM: every tag of the signature and main headers has a name, the ones rpm and diffoscope show ARCHIVESIZE and the rest by', { skip: !haveCommand('rpmbuild') && 'rpmbuild missing' }, async (t) => {
+test('RPM: every tag of the signature and main headers has a name, the ones rpm and diffoscope show ARCHIVESIZE and the rest by', { skip: skipOutsideCi(!haveCommand('rpmbuild') && 'rpmbuild missing') }, async (t) => {
   const d = workdir(t);
   const build = (data: string, out: string) => {
     writeFileSync(`${d}/tags.spec`, RPM_SPEC.replace('@DATA@', data));

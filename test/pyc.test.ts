@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('python3') ? 'python3 missing' : false;
+const skip = skipOutsideCi(!haveCommand('python3') ? 'python3 missing' : false);
 const noDiffoscope = !haveCommand('diffoscope') ? 'diffoscope missing' : false;
 
 const child = (d: JsonNode | null, name: string) => d?.details?.find((c) => c.source1 === name);

@@ -8,9 +8,9 @@ import { artifactFromPath, OpenFiles } from '../src/compare/artifact.js';
 import { readRpm, tagValues, type RpmPackage } from '../src/formats/rpm-parser.js';
 import { digestAlgorithm, digestName } from '../src/formats/rpm-integrity.js';
 import { changelog, DEPENDENCY_KINDS, dependencies, rpmFiles } from '../src/formats/rpm-views.js';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false;
+const skip = skipOutsideCi(!haveCommand('rpmbuild') || !haveCommand('rpm') ? 'rpmbuild or rpm missing' : false);
 /** diffoscope reads RPM headers only with python3-rpm; without it, it falls back to a binary diff (rpm_fallback). */
 const diffoscopeRpm =
   haveCommand('diffoscope') && haveCommand('python3') && sh('/', '/usr/bin/python3 -c "import rpm" 2>/dev/null && echo yes || true').trim() === 'yes';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { LogSink } from '../src/rebuild/log-sink.js';
 import { runSandboxed, type SandboxRequest } from '../src/rebuild/sandbox.js';
 import { which } from '../src/rebuild/which.js';
-import { workdir } from './helpers.js';
+import { workdir, skipOutsideCi } from './helpers.js';
 import { processesInGroup } from './proc.js';
 
 function request(dir: string, script: string, extra: Partial<SandboxRequest> = {}): SandboxRequest & { log: LogSink } {
@@ -60,7 +60,7 @@ test('processes a build leaves behind when it exits are killed with its group', 
 const ALLOCATES = `x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo "allocated \${#x}"`;
 
 for (const method of ['prlimit', 'ulimit'] as const) {
-  test(`a build allocating past its memory limit fails (${method})`, { skip: method === 'prlimit' && !which('prlimit') ? 'prlimit is not installed' : false }, async (t) => {
+  test(`a build allocating past its memory limit fails (${method})`, { skip: skipOutsideCi(method === 'prlimit' && !which('prlimit') ? 'prlimit is not installed' : false) }, async (t) => {
     const dir = workdir(t);
     const req = request(dir, ALLOCATES, { memoryBytes: 200 * 1024 * 1024, memoryMethod: method, timeoutMs: 60_000 });
     const r = await runSandboxed(req);

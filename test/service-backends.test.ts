@@ -15,12 +15,12 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { uploadLocalFiles } from '../src/rebuild/sources/local-files.js';
 import { STRICT_RPM_VERDICT } from '../src/verdict/rpm-strict.js';
-import { haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
+import { haveCommand, makepkgSkip, sh, skipOutsideCi, workdir } from './helpers.js';
 import { buildrootListing, HOST, publishArch, publishRpm, REPRODUCIBLE_PKGBUILD, SDE, signRpm } from './rebuild-fixtures.js';
 import { startDaemon, startWorker } from './service-support.js';
 
 const ADMIN = 'admin-token-for-the-backends-test';
-const skip = makepkgSkip('bsdtar') || (!haveCommand('rpmbuild') || !haveCommand('rpmsign') || !haveCommand('gpg') ? 'rpmbuild, rpmsign or gpg missing' : false);
+const skip = skipOutsideCi(makepkgSkip('bsdtar') || (!haveCommand('rpmbuild') || !haveCommand('rpmsign') || !haveCommand('gpg') ? 'rpmbuild, rpmsign or gpg missing' : false));
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 test('serve and a worker rebuild an Arch package (archlinux backend) and a Fedora RPM (fedora backend) end to end: verdicts, environment, logs, rebuilderd GOOD', { skip, timeout: 300_000 }, async (t) => {

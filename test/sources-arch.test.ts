@@ -14,12 +14,12 @@ import { gzipSync } from 'node:zlib';
 import { ReproveClient } from '../src/api/client.js';
 import { archRepoSource, readArchDb } from '../src/rebuild/sources/arch-repo.js';
 import { openStore } from '../src/store/index.js';
-import { haveCommand, makepkgSkip, sh, workdir } from './helpers.js';
+import { haveCommand, makepkgSkip, sh, skipOutsideCi, workdir } from './helpers.js';
 import { daemonWith, descOf, reproveAsync, serveDirectory, tarOf } from './sources-support.js';
 import { until } from './service-support.js';
 
 const isRoot = process.getuid?.() === 0;
-const skip = makepkgSkip('repo-add', 'bsdtar') || (!haveCommand('repo-add') ? 'repo-add missing (Debian: pacman-package-manager)' : false);
+const skip = skipOutsideCi(makepkgSkip('repo-add', 'bsdtar') || (!haveCommand('repo-add') ? 'repo-add missing (Debian: pacman-package-manager)' : false));
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 /** Builds the PKGBUILD's packages into `out` (as nobody when root). */

@@ -10,11 +10,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ReproveClient } from '../src/api/client.js';
-import { haveCommand, sh, workdir } from './helpers.js';
+import { haveCommand, sh, skipOutsideCi, workdir } from './helpers.js';
 import { until } from './service-support.js';
 import { daemonWith, serveDirectory } from './sources-support.js';
 
-const skip = ['apt-ftparchive', 'dpkg-deb', 'xz', 'gpg', 'gpgv'].filter((c) => !haveCommand(c)).map((c) => `${c} missing`).join(', ') || false;
+const skip = skipOutsideCi(['apt-ftparchive', 'dpkg-deb', 'xz', 'gpg', 'gpgv'].filter((c) => !haveCommand(c)).map((c) => `${c} missing`).join(', ') || false);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 function deb(dir: string, pkg: string, version: string, arch: string, source: string): string {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { CLI, haveCommand, sh, workdir } from './helpers.js';
+import { CLI, haveCommand, sh, skipOutsideCi, workdir } from './helpers.js';
 
 /** Runs reprove diff and returns its exit status and peak RSS in MiB. */
 function measured(args: string[]): { code: number; rssMiB: number; stdout: string } {
@@ -14,7 +14,7 @@ function measured(args: string[]): { code: number; rssMiB: number; stdout: strin
   return { code: code!, rssMiB: kib! / 1024, stdout: r.stdout };
 }
 
-const skip = haveCommand('python3') && haveCommand('zstd') ? false : 'needs python3 and zstd';
+const skip = skipOutsideCi(haveCommand('python3') && haveCommand('zstd') ? false : 'needs python3 and zstd');
 
 test('a 2 GB member inside a tar inside zstd compares in under 300 MB', { skip, timeout: 600_000 }, (t) => {
   const d = workdir(t);

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { find, diffoscopeJson, haveCommand, memberPaths, reproveJson, sh, workdir, type JsonNode } from './helpers.js';
+import { diffoscopeJson, find, haveCommand, type JsonNode, memberPaths, reproveJson, sh, skipOutsideCi, workdir } from './helpers.js';
 
-const skip = !haveCommand('zip') && 'zip is not installed';
+const skip = skipOutsideCi(!haveCommand('zip') && 'zip is not installed');
 const noDiffoscope = !haveCommand('diffoscope') && 'diffoscope is not installed';
 
 
