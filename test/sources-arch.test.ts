@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ReproveClient } from '../src/api/client.js';
-import { archRepoSource, readArchDb } from '../src/rebuild/sources/arch-repo.js';
+import { archRepoSource, parseDesc, readArchDb } from '../src/rebuild/sources/arch-repo.js';
 import { openStore } from '../src/store/index.js';
 import { haveCommand, makepkgSkip, sh, skipOutsideCi, workdir } from './helpers.js';
 import { daemonWith, descOf, reproveAsync, serveDirectory, tarOf } from './sources-support.js';
@@ -203,4 +203,13 @@ test('a tar header is taken only with its checksum right, in any of the spelling
     mangle(tar);
     await assert.rejects(read(tar), /bad checksum/, what);
   }
+});
+
+test('a desc entry: the fields read are found among any others, a field with two values or a missing one refuses the entry, a line that only looks like a key is passed over', () => {
+  const base = descOf({ filename: 'ok-1.0-1-x86_64.pkg.tar.zst', name: 'ok', version: '1.0-1', sha256: 'a'.repeat(64), packager: 'Ünïcode Packager <p@example.org>' });
+  const ok = parseDesc(Buffer.from(`%DESC%\nsome text\n%NAME%\nnot a key: its value\n\n%PGPSIG%\n${'Q'.repeat(400)}\n\n${base}%DEPENDS%\nglibc\nzlib\n\n`));
+  assert.deepEqual(ok, { filename: 'ok-1.0-1-x86_64.pkg.tar.zst', name: 'ok', base: 'ok', version: '1.0-1', arch: 'x86_64', sha256: 'a'.repeat(64), csize: 1000, packager: 'Ünïcode Packager <p@example.org>' });
+  assert.equal(parseDesc(Buffer.from(base.replace('%NAME%\nok\n', '%NAME%\nok\nother\n'))), '%NAME% has 2 values');
+  assert.equal(parseDesc(Buffer.from(base.replace('%SHA256SUM%\n', '%sha256sum%\n'))), 'missing %SHA256SUM%');
+  assert.equal(parseDesc(Buffer.from(base.replace('%VERSION%\n1.0-1\n', '%VERSION%\n1.0 1\n'))), '%VERSION% "1.0 1" is not a pacman version');
 });

@@ -36,8 +36,14 @@ export class TarStreamError extends Error {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const ZERO_BLOCK = Buffer.alloc(512);
+const SLASH = Buffer.from('/');
+const EMPTY = Buffer.alloc(0);
 
 function decodeName(bytes: Buffer): { name: string; valid: boolean } {
+  // Most names are ASCII: read as latin1, which is the same text, without the decoder.
+  let ascii = true;
+  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+  if (ascii) return { name: bytes.toString('latin1'), valid: true };
   try {
     return { name: utf8.decode(bytes), valid: true };
   } catch {
@@ -167,23 +173,38 @@ class ByteReader {
   }
 }
 
-/** The entries of an uncompressed tar stream, one at a time. */
-export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, maxEntryBytes: number): AsyncGenerator<TarEntry> {
+/**
+ * The entries of an uncompressed tar stream, as many at a time as the stream's
+ * chunks already hold (a chunk of a repository database holds hundreds): the
+ * per-entry promises of one entry at a time were a large part of reading one.
+ * The entries' data stay valid until the next batch is asked for.
+ */
+export async function* tarEntryBatches(stream: AsyncIterable<Buffer | Uint8Array>, maxEntryBytes: number): AsyncGenerator<TarEntry[]> {
   const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]());
   let longName: Buffer | undefined;
   let paxName: Buffer | undefined;
   let index = 0;
+  let batch: TarEntry[] = [];
+  // What is read is handed out before anything is awaited or thrown: the same entries, in the same order, as one at a time.
   for (;;) {
-    const h = reader.take(512) ?? (await reader.read(512, `header ${index}`));
-    if (h === null) return;
-    if (h.equals(ZERO_BLOCK)) return; // end-of-archive blocks
+    let h: Buffer | null | undefined = reader.take(512);
+    if (h === undefined) {
+      if (batch.length) yield batch.splice(0);
+      h = await reader.read(512, `header ${index}`);
+    }
+    if (h === null || h.equals(ZERO_BLOCK)) break; // the end, or end-of-archive blocks
     const where = `entry ${index}`;
-    if (!checksumOk(h)) throw new TarStreamError(`Cannot read the tar archive: the header of ${where} has a bad checksum`);
+    if (!checksumOk(h)) {
+      if (batch.length) yield batch.splice(0);
+      throw new TarStreamError(`Cannot read the tar archive: the header of ${where} has a bad checksum`);
+    }
+    if (batch.length && (h[124]! & 0x80) === 0 && octalDigits(h, 124, 12) < 0) yield batch.splice(0); // octal() below throws
     const size = octal(h, 124, 12, where);
     const type = String.fromCharCode(h[156] || 0x30);
     const padded = Math.ceil(size / 512) * 512;
     index++;
     if (type === 'L' || type === 'x' || type === 'g') {
+      if (batch.length) yield batch.splice(0);
       if (size > 1 << 20) {
         await reader.skip(padded, `the extended header of ${where}`);
         throw new TarStreamError(`Cannot read the tar archive: ${where} has an extended header of ${size} bytes`);
@@ -198,20 +219,28 @@ export async function* tarEntries(stream: AsyncIterable<Buffer | Uint8Array>, ma
     else if (longName) nameBytes = longName;
     else {
       const name = cstring(h, 0, 100);
-      const prefix = h.subarray(257, 263).toString('latin1').startsWith('ustar') ? cstring(h, 345, 155) : Buffer.alloc(0);
-      nameBytes = prefix.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : Buffer.from(name);
+      // "ustar" at 257: a prefix field at 345 may hold the name's leading directories.
+      const ustar = h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72;
+      const prefix = ustar && h[345] !== 0 ? cstring(h, 345, 155) : undefined;
+      nameBytes = prefix ? Buffer.concat([prefix, SLASH, name]) : name;
     }
     longName = undefined;
     paxName = undefined;
     const { name, valid } = decodeName(nameBytes);
     if (size > maxEntryBytes) {
+      if (batch.length) yield batch.splice(0);
       await reader.skip(padded, `${name}`);
-      yield { name, nameValid: valid, type, size, data: null, skipped: `${size} bytes, over the cap of ${maxEntryBytes}` };
+      batch.push({ name, nameValid: valid, type, size, data: null, skipped: `${size} bytes, over the cap of ${maxEntryBytes}` });
       continue;
     }
-    const block = size === 0 ? Buffer.alloc(0) : (reader.take(padded) ?? (await reader.read(padded, name)));
-    yield { name, nameValid: valid, type, size, data: block!.subarray(0, size) };
+    let block = size === 0 ? EMPTY : reader.take(padded);
+    if (block === undefined) {
+      if (batch.length) yield batch.splice(0);
+      block = (await reader.read(padded, name))!;
+    }
+    batch.push({ name, nameValid: valid, type, size, data: block.subarray(0, size) });
   }
+  if (batch.length) yield batch;
 }
 
 /** Which compression a stream starts with. */
