@@ -49,10 +49,11 @@ test('four processes claiming, reporting and syncing on one SQLite file at once:
   const claimed = runs.flatMap((r) => JSON.parse(r.stdout) as number[]);
   assert.equal(claimed.length, 600);
   assert.equal(new Set(claimed).size, 600);
-  assert.ok(runs.filter((r) => (JSON.parse(r.stdout) as number[]).length > 0).length >= 2, 'the processes really ran side by side');
+  const working = runs.filter((r) => (JSON.parse(r.stdout) as number[]).length > 0).length;
+  assert.ok(working >= 2, 'the processes really ran side by side');
   assert.equal((await store.listQueue({ statuses: ['done'] }, { limit: 1 })).total, 600);
-  // The side syncs each process made (its own suite) are all there.
-  assert.deepEqual((await store.listDistributions()).map((d) => d.suites.length), [5]);
+  // The side syncs of the processes that claimed a job (each makes one after its first claim, in a suite of its own) are all there.
+  assert.deepEqual((await store.listDistributions()).map((d) => d.suites.length), [1 + working]);
   await store.close();
 });
 
