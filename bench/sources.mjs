@@ -29,6 +29,7 @@ import { archRepoSource } from '../dist/src/rebuild/sources/arch-repo.js';
 import { fedoraKojiSource, STATE_CHANGE_TOPIC } from '../dist/src/rebuild/sources/fedora-koji.js';
 import { openStore } from '../dist/src/store/index.js';
 import { startFakeKoji } from '../dist/test/koji-fixture.js';
+import { pad, tarHeader } from '../dist/test/sources-support.js';
 
 const { values } = parseArgs({ options: { packages: { type: 'string', default: '100000' }, messages: { type: 'string', default: '10000' }, 'skip-sqlite': { type: 'boolean' }, 'skip-pg': { type: 'boolean' }, 'skip-amqp': { type: 'boolean' }, 'batch-size': { type: 'string' }, prefetch: { type: 'string' } } });
 const PACKAGES = Number(values.packages);
@@ -41,22 +42,6 @@ const peak = () => mb(process.resourceUsage().maxRSS * 1024);
 const hex = (n) => n.toString(16).padStart(64, '0');
 
 // ---- the database: streamed, never whole in memory
-function tarHeader(name, size) {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 'latin1');
-  h.write('0000644\0', 100, 'latin1');
-  h.write('0000000\0', 108, 'latin1');
-  h.write('0000000\0', 116, 'latin1');
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
-  h.write('00000000000\0', 136, 'latin1');
-  h.write('        ', 148, 'latin1');
-  h.write('0', 156, 'latin1');
-  h.write('ustar\x0000', 257, 'latin1');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  return h;
-}
 function* entries(changed) {
   for (let i = 0; i < PACKAGES; i++) {
     const name = `pkg${i}`;
@@ -65,8 +50,8 @@ function* entries(changed) {
     const filename = `${name}-${version}-x86_64.pkg.tar.zst`;
     const desc = `%FILENAME%\n${filename}\n\n%NAME%\n${name}\n\n%BASE%\n${name}\n\n%VERSION%\n${version}\n\n%CSIZE%\n${1000 + i}\n\n%SHA256SUM%\n${hex(i * 7 + rel)}\n\n%ARCH%\nx86_64\n\n%PACKAGER%\nArch Dev <dev${i % 50}@archlinux.org>\n\n`;
     const data = Buffer.from(desc);
-    yield tarHeader(`${name}-${version}/desc`, data.length);
-    yield Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+    yield tarHeader(Buffer.from(`${name}-${version}/desc`), data.length);
+    yield pad(data);
   }
   yield Buffer.alloc(1024);
 }

@@ -203,6 +203,15 @@ test('a tar header is taken only with its checksum right, in any of the spelling
     mangle(tar);
     await assert.rejects(read(tar), /bad checksum/, what);
   }
+  // The entries before a bad header are handed on before the error.
+  const second = tarOf([
+    { name: 'ok-1.0-1/desc', data: desc },
+    { name: 'two-1.0-1/desc', data: descOf({ filename: 'two-1.0-1-x86_64.pkg.tar.zst', name: 'two', version: '1.0-1', sha256: 'b'.repeat(64) }) },
+  ]);
+  second[1024] = 0x4f;
+  const before: string[] = [];
+  await assert.rejects(readArchDb(Readable.from([gzipSync(second)]), 'test', () => undefined, 1 << 20, (d) => before.push(d.name)), /header of entry 1 has a bad checksum/);
+  assert.deepEqual(before, ['ok']);
 });
 
 test('a desc entry: the fields read are found among any others, a field with two values or a missing one refuses the entry, a line that only looks like a key is passed over', () => {

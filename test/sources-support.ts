@@ -51,7 +51,8 @@ export interface RawEntry {
   type?: string;
 }
 
-function header(name: Buffer, size: number, type: string): Buffer {
+/** A ustar header block (checksum filled in); also the sources bench's, for its generated databases. */
+export function tarHeader(name: Buffer, size: number, type = '0'): Buffer {
   const h = Buffer.alloc(512);
   name.copy(h, 0, 0, Math.min(100, name.length));
   h.write('0000644\0', 100, 'latin1');
@@ -68,7 +69,8 @@ function header(name: Buffer, size: number, type: string): Buffer {
   return h;
 }
 
-const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+/** The data padded to whole 512-byte blocks. */
+export const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
 
 /** A tar archive of these entries (names over 100 bytes as GNU long names). */
 export function tarOf(entries: RawEntry[]): Buffer {
@@ -77,9 +79,9 @@ export function tarOf(entries: RawEntry[]): Buffer {
     const name = Buffer.isBuffer(e.name) ? e.name : Buffer.from(e.name);
     const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
     if (name.length > 100) {
-      out.push(header(Buffer.from('././@LongLink'), name.length + 1, 'L'), pad(Buffer.concat([name, Buffer.from([0])])));
+      out.push(tarHeader(Buffer.from('././@LongLink'), name.length + 1, 'L'), pad(Buffer.concat([name, Buffer.from([0])])));
     }
-    out.push(header(name, data.length, e.type ?? '0'), pad(data));
+    out.push(tarHeader(name, data.length, e.type ?? '0'), pad(data));
   }
   out.push(Buffer.alloc(1024));
   return Buffer.concat(out);

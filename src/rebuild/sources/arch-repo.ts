@@ -58,9 +58,17 @@ export interface ArchDesc {
 }
 
 /** The `desc` fields a sync reads, by their slot; the others (dependencies, descriptions) are passed over. */
-const DESC_KEYS = ['FILENAME', 'NAME', 'BASE', 'VERSION', 'ARCH', 'SHA256SUM', 'CSIZE', 'PACKAGER'];
-const DESC_FIELDS = new Map(DESC_KEYS.map((k, i) => [k, i]));
-const DESC_KEY_BYTES = DESC_KEYS.map((k) => Buffer.from(k, 'latin1'));
+const DESC_KEYS = [
+  { key: 'FILENAME', required: true },
+  { key: 'NAME', required: true },
+  { key: 'BASE', required: false },
+  { key: 'VERSION', required: true },
+  { key: 'ARCH', required: true },
+  { key: 'SHA256SUM', required: true },
+  { key: 'CSIZE', required: false },
+  { key: 'PACKAGER', required: false },
+] as const;
+const DESC_KEY_BYTES = DESC_KEYS.map((k) => Buffer.from(k.key, 'latin1'));
 
 /** The slot of the key between `from` and `to` (the bytes inside %…%): -1 for a key not read, -2 for a line that is no key. */
 function keySlot(bytes: Buffer, from: number, to: number): number {
@@ -105,19 +113,17 @@ export function parseDesc(bytes: Buffer): ArchDesc | string {
     }
     if (slot >= 0) slots[slot] = values;
   }
-  const fields = { get: (key: string) => slots[DESC_FIELDS.get(key)!] };
-  const one = (key: string, required = true): string | string => {
-    const v = fields.get(key);
-    if (!v || v.length === 0) return required ? `!missing %${key}%` : '';
-    if (v.length > 1) return `!%${key}% has ${v.length} values`;
-    if (v[0]!.length > FIELD_MAX) return `!%${key}% is ${v[0]!.length} characters long`;
-    return v[0]!;
-  };
+  // Each field read has one value of at most FIELD_MAX characters; an optional one may be missing.
   const get: Record<string, string> = {};
-  for (const [k, req] of [['FILENAME', true], ['NAME', true], ['BASE', false], ['VERSION', true], ['ARCH', true], ['SHA256SUM', true], ['CSIZE', false], ['PACKAGER', false]] as const) {
-    const v = one(k, req);
-    if (v.startsWith('!')) return v.slice(1);
-    get[k] = v;
+  for (let k = 0; k < DESC_KEYS.length; k++) {
+    const { key, required } = DESC_KEYS[k]!;
+    const v = slots[k];
+    if (!v || v.length === 0) {
+      if (required) return `missing %${key}%`;
+      get[key] = '';
+    } else if (v.length > 1) return `%${key}% has ${v.length} values`;
+    else if (v[0]!.length > FIELD_MAX) return `%${key}% is ${v[0]!.length} characters long`;
+    else get[key] = v[0]!;
   }
   const name = get['NAME']!;
   const base = get['BASE'] || name;

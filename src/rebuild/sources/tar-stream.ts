@@ -72,7 +72,7 @@ function octal(b: Buffer, start: number, len: number, where: string): number {
   return parseInt(text, 8);
 }
 
-/** An octal number of a header field (NULs and spaces around it allowed), or -1 when it is not one. */
+/** An octal number of a header field (spaces around it, up to its NUL or its end), or -1 when it is not one. */
 function octalDigits(b: Buffer, start: number, len: number): number {
   let i = start;
   const end = start + len;
@@ -85,7 +85,9 @@ function octalDigits(b: Buffer, start: number, len: number): number {
     n = n * 8 + (c - 0x30);
     digits++;
   }
-  for (; i < end; i++) if (b[i] !== 0 && b[i] !== 0x20) return -1;
+  while (i < end && b[i] === 0x20) i++;
+  // The field ends at its NUL, as a C string: what follows it is not read.
+  if (i < end && b[i] !== 0) return -1;
   return digits === 0 ? -1 : n;
 }
 
@@ -186,59 +188,60 @@ export async function* tarEntryBatches(stream: AsyncIterable<Buffer | Uint8Array
   let index = 0;
   let batch: TarEntry[] = [];
   // What is read is handed out before anything is awaited or thrown: the same entries, in the same order, as one at a time.
-  for (;;) {
-    let h: Buffer | null | undefined = reader.take(512);
-    if (h === undefined) {
-      if (batch.length) yield batch.splice(0);
-      h = await reader.read(512, `header ${index}`);
-    }
-    if (h === null || h.equals(ZERO_BLOCK)) break; // the end, or end-of-archive blocks
-    const where = `entry ${index}`;
-    if (!checksumOk(h)) {
-      if (batch.length) yield batch.splice(0);
-      throw new TarStreamError(`Cannot read the tar archive: the header of ${where} has a bad checksum`);
-    }
-    if (batch.length && (h[124]! & 0x80) === 0 && octalDigits(h, 124, 12) < 0) yield batch.splice(0); // octal() below throws
-    const size = octal(h, 124, 12, where);
-    const type = String.fromCharCode(h[156] || 0x30);
-    const padded = Math.ceil(size / 512) * 512;
-    index++;
-    if (type === 'L' || type === 'x' || type === 'g') {
-      if (batch.length) yield batch.splice(0);
-      if (size > 1 << 20) {
-        await reader.skip(padded, `the extended header of ${where}`);
-        throw new TarStreamError(`Cannot read the tar archive: ${where} has an extended header of ${size} bytes`);
+  try {
+    for (;;) {
+      let h: Buffer | null | undefined = reader.take(512);
+      if (h === undefined) {
+        if (batch.length) yield batch.splice(0);
+        h = await reader.read(512, `header ${index}`);
       }
-      const data = (await reader.read(padded, `the extended header of ${where}`))!.subarray(0, size);
-      if (type === 'L') longName = Buffer.from(cstring(data, 0, data.length));
-      else if (type === 'x') paxName = paxPath(data);
-      continue;
+      if (h === null || h.equals(ZERO_BLOCK)) break; // the end, or end-of-archive blocks
+      const where = `entry ${index}`;
+      if (!checksumOk(h)) throw new TarStreamError(`Cannot read the tar archive: the header of ${where} has a bad checksum`);
+      const size = octal(h, 124, 12, where);
+      const type = String.fromCharCode(h[156] || 0x30);
+      const padded = Math.ceil(size / 512) * 512;
+      index++;
+      if (type === 'L' || type === 'x' || type === 'g') {
+        if (batch.length) yield batch.splice(0);
+        if (size > 1 << 20) {
+          await reader.skip(padded, `the extended header of ${where}`);
+          throw new TarStreamError(`Cannot read the tar archive: ${where} has an extended header of ${size} bytes`);
+        }
+        const data = (await reader.read(padded, `the extended header of ${where}`))!.subarray(0, size);
+        if (type === 'L') longName = Buffer.from(cstring(data, 0, data.length));
+        else if (type === 'x') paxName = paxPath(data);
+        continue;
+      }
+      let nameBytes: Buffer;
+      if (paxName) nameBytes = paxName;
+      else if (longName) nameBytes = longName;
+      else {
+        const name = cstring(h, 0, 100);
+        // "ustar" at 257: a prefix field at 345 may hold the name's leading directories.
+        const ustar = h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72;
+        const prefix = ustar && h[345] !== 0 ? cstring(h, 345, 155) : undefined;
+        nameBytes = prefix ? Buffer.concat([prefix, SLASH, name]) : name;
+      }
+      longName = undefined;
+      paxName = undefined;
+      const { name, valid } = decodeName(nameBytes);
+      if (size > maxEntryBytes) {
+        if (batch.length) yield batch.splice(0);
+        await reader.skip(padded, `${name}`);
+        batch.push({ name, nameValid: valid, type, size, data: null, skipped: `${size} bytes, over the cap of ${maxEntryBytes}` });
+        continue;
+      }
+      let block = size === 0 ? EMPTY : reader.take(padded);
+      if (block === undefined) {
+        if (batch.length) yield batch.splice(0);
+        block = (await reader.read(padded, name))!;
+      }
+      batch.push({ name, nameValid: valid, type, size, data: block.subarray(0, size) });
     }
-    let nameBytes: Buffer;
-    if (paxName) nameBytes = paxName;
-    else if (longName) nameBytes = longName;
-    else {
-      const name = cstring(h, 0, 100);
-      // "ustar" at 257: a prefix field at 345 may hold the name's leading directories.
-      const ustar = h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72;
-      const prefix = ustar && h[345] !== 0 ? cstring(h, 345, 155) : undefined;
-      nameBytes = prefix ? Buffer.concat([prefix, SLASH, name]) : name;
-    }
-    longName = undefined;
-    paxName = undefined;
-    const { name, valid } = decodeName(nameBytes);
-    if (size > maxEntryBytes) {
-      if (batch.length) yield batch.splice(0);
-      await reader.skip(padded, `${name}`);
-      batch.push({ name, nameValid: valid, type, size, data: null, skipped: `${size} bytes, over the cap of ${maxEntryBytes}` });
-      continue;
-    }
-    let block = size === 0 ? EMPTY : reader.take(padded);
-    if (block === undefined) {
-      if (batch.length) yield batch.splice(0);
-      block = (await reader.read(padded, name))!;
-    }
-    batch.push({ name, nameValid: valid, type, size, data: block.subarray(0, size) });
+  } catch (e) {
+    if (batch.length) yield batch;
+    throw e;
   }
   if (batch.length) yield batch;
 }
