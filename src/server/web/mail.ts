@@ -9,6 +9,7 @@
 // back. Changes older than `maxAgeMs` when first seen are taken unmailed.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { FeedEvent } from '../../api/schemas.js';
+import { chunks } from '../../store/context.js';
 import type { Store } from '../../store/index.js';
 import { dbOf } from '../store-reads.js';
 import { VERDICT_TEXT } from './layout.js';
@@ -81,7 +82,11 @@ export class Notifier {
     for (const row of rows) {
       const to = addressOf(row.maintainer);
       if (to === undefined) unmailable.push(Number(row.change_result_id));
-      else byAddress.set(to, [...(byAddress.get(to) ?? []), feedEvent(row)]);
+      else {
+        let list = byAddress.get(to);
+        if (!list) byAddress.set(to, (list = []));
+        list.push(feedEvent(row));
+      }
     }
     const unsubscribed = new Set(
       (await dbOf(this.store).selectFrom('mail_unsubscribes').select('address').where('address', 'in', [...byAddress.keys(), '']).execute()).map((r) => r.address),
@@ -117,14 +122,8 @@ export class Notifier {
   /** Marks changes taken, returning those this call took (not already taken by another daemon). */
   private async take(resultIds: number[]): Promise<number[]> {
     const taken: number[] = [];
-    for (let i = 0; i < resultIds.length; i += 500) {
-      const rows = await dbOf(this.store)
-        .updateTable('verdict_changes')
-        .set({ notified_at: this.now() })
-        .where('result_id', 'in', resultIds.slice(i, i + 500))
-        .where('notified_at', 'is', null)
-        .returning('result_id')
-        .execute();
+    for (const part of chunks(resultIds, 500)) {
+      const rows = await dbOf(this.store).updateTable('verdict_changes').set({ notified_at: this.now() }).where('result_id', 'in', part).where('notified_at', 'is', null).returning('result_id').execute();
       taken.push(...rows.map((r) => Number(r.result_id)));
     }
     return taken;
